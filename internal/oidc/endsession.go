@@ -1,0 +1,68 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+)
+
+// endSession is RP-initiated logout (OpenID Connect RP-Initiated Logout
+// 1.0). id_token_hint is optional, as Logto's SDKs send none; a
+// post_logout_redirect_uri must be registered for the client.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "Invalid request", "The sign-out request could not be read.")
+		return
+	}
+	clientID := r.Form.Get("client_id")
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		aud, ok := p.idTokenAudience(hint)
+		if !ok || (clientID != "" && clientID != aud) {
+			p.errorPage(w, r, http.StatusBadRequest, "Invalid sign-out request", "The id_token_hint is not an ID token this server issued for this client.")
+			return
+		}
+		clientID = aud
+	}
+	target := r.Form.Get("post_logout_redirect_uri")
+	if target != "" {
+		c, err := p.lookupClient(r.Context(), clientID)
+		if err != nil || !slices.Contains(c.app.OIDCClientMetadata.PostLogoutRedirectURIs, target) {
+			p.errorPage(w, r, http.StatusBadRequest, "Sign-out redirect not registered",
+				"The post_logout_redirect_uri is not registered for the application. The application's developer should add it to the application's post sign-out redirect URIs, and send client_id or id_token_hint.")
+			return
+		}
+	}
+	if err := p.endBrowserSession(w, r); err != nil {
+		p.log.Error("ending session failed", "err", err)
+		p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
+		return
+	}
+	if target == "" {
+		p.errorPage(w, r, http.StatusOK, "Signed out", "You have been signed out.")
+		return
+	}
+	q := url.Values{}
+	if s := r.Form.Get("state"); s != "" {
+		q.Set("state", s)
+	}
+	http.Redirect(w, r, appendQuery(target, q), http.StatusSeeOther)
+}
+
+// idTokenAudience returns the client an ID token of ours was issued to. An
+// expired ID token is still a valid hint.
+func (p *Provider) idTokenAudience(token string) (string, bool) {
+	payload, err := p.verifyJWT(token)
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		Issuer   string `json:"iss"`
+		Audience string `json:"aud"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Issuer != p.issuer || claims.Audience == "" {
+		return "", false
+	}
+	return claims.Audience, true
+}

@@ -1,0 +1,205 @@
+// Package server wires Gatehouse together: it opens the store, prepares
+// keys, builds the public and admin handlers with their middleware, and
+// runs the listeners until shut down.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/experience"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/seal"
+	"github.com/gatehouse-auth/gatehouse/internal/setup"
+	"github.com/gatehouse-auth/gatehouse/internal/store/sqlstore"
+)
+
+// Server is a configured Gatehouse process.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	Store    *sqlstore.Store
+	Keys     *keys.Ring
+	Provider *oidc.Provider
+	public   http.Handler
+	admin    http.Handler
+}
+
+// Option adjusts how Open builds a server.
+type Option func(*options)
+
+type options struct{ now func() time.Time }
+
+// WithClock makes the server read time from now; tests use it to expire codes and tokens.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// Open opens the database named by cfg, brings it up to date (schema,
+// built-in records, signing keys) and builds the handlers.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*Server, error) {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	kek, err := seal.ParseKEK(cfg.EncryptionKey)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(kek)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, cfg.DBURL)
+	if err != nil {
+		return nil, err
+	}
+	ring := keys.New(st, sealer, keys.Options{})
+	if err := setup.Run(ctx, st, ring); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := ring.Load(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("loading signing keys: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring}
+	clientIP := ClientIP(cfg.TrustProxyHeader)
+	secure := strings.HasPrefix(cfg.Endpoint, "https://")
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log})
+	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
+		Issuer:        cfg.Issuer(),
+		SignInURL:     cfg.Endpoint + "/sign-in",
+		SecureCookies: secure,
+		ClientIP:      clientIP,
+		ErrorPage:     pages.ErrorPage,
+		Logger:        log,
+		Now:           o.now,
+	})
+	pages.SetProvider(s.Provider)
+
+	mux := http.NewServeMux()
+	s.Provider.Routes(mux)
+	pages.Routes(mux)
+	mux.HandleFunc("GET /api/status", s.status)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/oidc/.well-known/openid-configuration", http.StatusFound)
+	})
+	s.public = recoverPanics(log, logRequests(log, baseHeaders(mux)))
+
+	adminMux := http.NewServeMux()
+	adminMux.HandleFunc("GET /api/status", s.status)
+	s.admin = recoverPanics(log, logRequests(log, baseHeaders(adminMux)))
+	return s, nil
+}
+
+// Handler returns the public handler (OpenID provider, sign-in pages, API).
+func (s *Server) Handler() http.Handler { return s.public }
+
+// AdminHandler returns the admin listener's handler.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
+
+// status answers health checks: 204 while the database answers.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.DB().PingContext(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Run serves the public and admin listeners until ctx ends, then shuts
+// down gracefully. Background work (key reloads, expired state cleanup)
+// runs alongside.
+func (s *Server) Run(ctx context.Context) error {
+	pub, err := net.Listen("tcp", net.JoinHostPort(s.cfg.Bind, strconv.Itoa(s.cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("PORT: cannot listen on %d: %w", s.cfg.Port, err)
+	}
+	adm, err := net.Listen("tcp", net.JoinHostPort(s.cfg.AdminBind, strconv.Itoa(s.cfg.AdminPort)))
+	if err != nil {
+		pub.Close()
+		return fmt.Errorf("ADMIN_PORT: cannot listen on %s:%d: %w", s.cfg.AdminBind, s.cfg.AdminPort, err)
+	}
+	return s.Serve(ctx, pub, adm)
+}
+
+// Serve is Run on listeners the caller opened.
+func (s *Server) Serve(ctx context.Context, public, admin net.Listener) error {
+	if ip := net.ParseIP(s.cfg.AdminBind); ip != nil && !ip.IsLoopback() {
+		s.log.Warn("the admin listener is reachable from the network; bind it to 127.0.0.1 unless that is intended",
+			"ADMIN_BIND", s.cfg.AdminBind)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.Keys.Run(ctx) }()
+	go func() { defer wg.Done(); s.sweepExpired(ctx) }()
+
+	servers := []*http.Server{
+		{Handler: s.public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},
+		{Handler: s.admin, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},
+	}
+	errs := make(chan error, 2)
+	for i, ln := range []net.Listener{public, admin} {
+		go func() { errs <- servers[i].Serve(ln) }()
+	}
+	s.log.Info("gatehouse is serving", "issuer", s.cfg.Issuer(), "public", public.Addr().String(),
+		"admin", admin.Addr().String(), "database", s.Store.Dialect())
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	shutdown, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	for _, srv := range servers {
+		srv.Shutdown(shutdown)
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// sweepExpired deletes expired protocol state now and then.
+func (s *Server) sweepExpired(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Store.DeleteExpiredObjects(ctx, time.Now().UnixMilli()); err != nil {
+				s.log.Warn("deleting expired sessions and tokens failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("deleted expired sessions and tokens", "count", n)
+			}
+		}
+	}
+}
+
+// Close releases the database.
+func (s *Server) Close() error { return s.Store.Close() }
+
+// ringAdapter gives the provider the verification call it needs.
+type ringAdapter struct{ *keys.Ring }
+
+func (a ringAdapter) VerifyPayload(token string) ([]byte, error) {
+	_, payload, err := a.Ring.Verify(token)
+	return payload, err
+}
