@@ -232,3 +232,7 @@ func (b *browser) signIn(t *testing.T, authURL, identifier, pw string) *url.URL 
 	}
 	return loc
 }
+
+func sqltestSQLite(t *testing.T) string { return sqltest.SQLiteDSN(t) }
+
+func sqltestPostgresDSN(t *testing.T) string { return sqltest.PostgresDSN(t) }

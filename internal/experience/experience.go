@@ -51,6 +51,7 @@ type Options struct {
 	MaxFailures   int
 	FailureWindow time.Duration
 	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Pages serves /sign-in.
@@ -76,7 +77,12 @@ func New(st store.Store, provider Interactions, opt Options) *Pages {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Pages{store: st, provider: provider, opt: opt, failures: throttle.New(opt.MaxFailures, opt.FailureWindow), log: opt.Logger}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	failures := throttle.New(opt.MaxFailures, opt.FailureWindow)
+	failures.Now = opt.Now
+	return &Pages{store: st, provider: provider, opt: opt, failures: failures, log: opt.Logger}
 }
 
 // SetProvider connects the pages to the OpenID provider, which in turn
@@ -194,7 +200,7 @@ func (p *Pages) verify(ctx context.Context, identifier, secret string) (*store.U
 	if !ok {
 		return nil, errBadCredentials
 	}
-	u.LastSignInAt = time.Now().UnixMilli()
+	u.LastSignInAt = p.opt.Now().UnixMilli()
 	if password.NeedsUpgrade(u.PasswordAlgorithm, u.PasswordDigest, p.opt.Password) {
 		if h, err := password.Hash(secret, p.opt.Password); err == nil {
 			u.PasswordDigest, u.PasswordAlgorithm = h, "Argon2id"

@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring}
 	clientIP := ClientIP(cfg.TrustProxyHeader)
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
-	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log})
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now})
 	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
 		Issuer:        cfg.Issuer(),
 		SignInURL:     cfg.Endpoint + "/sign-in",

@@ -21,9 +21,9 @@ import (
 type dialect struct {
 	name string // what Store.Dialect reports
 
-	// ilike is the case-insensitive LIKE operator. SQLite's LIKE already
-	// ignores case (ASCII only); PostgreSQL's needs ILIKE.
-	ilike string
+	// likeFold returns a condition that column matches the LIKE pattern in
+	// parameter param (escaped with \), ignoring case.
+	likeFold func(column, param string) string
 
 	// types replaces the type placeholders in migrations (see migrate.go).
 	types *strings.Replacer
@@ -51,8 +51,11 @@ const (
 )
 
 var sqliteDialect = &dialect{
-	name:  "sqlite",
-	ilike: "LIKE",
+	name: "sqlite",
+	// SQLite's LIKE ignores case already (for ASCII, as its lower() does).
+	likeFold: func(column, param string) string {
+		return column + " LIKE " + param + ` ESCAPE '\'`
+	},
 	types: strings.NewReplacer("{{BYTES}}", "BLOB"),
 	// With _txlock=immediate the migration transaction already holds the
 	// database's only write lock.
@@ -66,8 +69,12 @@ var sqliteDialect = &dialect{
 const migrationLockKey = 0x67617465686f7573
 
 var postgresDialect = &dialect{
-	name:  "postgres",
-	ilike: "ILIKE",
+	name: "postgres",
+	// lower() LIKE lower() rather than ILIKE, which is three times slower
+	// on a search that has to scan every user.
+	likeFold: func(column, param string) string {
+		return "lower(" + column + ") LIKE lower(" + param + `) ESCAPE '\'`
+	},
 	types: strings.NewReplacer("{{BYTES}}", "BYTEA"),
 	lockMigrations: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey))
@@ -93,7 +100,7 @@ func classifyPostgres(err error) (violation, string) {
 
 // sqliteConstraint picks what SQLite's message names after "UNIQUE constraint
 // failed:": either "index 'name'" (expression indexes) or "table.col, ...".
-var sqliteConstraint = regexp.MustCompile(`UNIQUE constraint failed: (?:index '([^']+)'|([^ ()]+(?:, [^ ()]+)*))`)
+var sqliteConstraint = regexp.MustCompile(`UNIQUE constraint failed: (?:index '([^']+)'|([^ (),]+(?:, [^ (),]+)*))`)
 
 func classifySQLite(err error) (violation, string) {
 	var se *sqlite.Error

@@ -110,7 +110,7 @@ func (s *Store) matchAny(a *args, text string, columns ...string) string {
 	p := a.add("%" + likeEscaper.Replace(text) + "%")
 	conds := make([]string, len(columns))
 	for i, c := range columns {
-		conds[i] = c + " " + s.dialect.ilike + " " + p + ` ESCAPE '\'`
+		conds[i] = s.dialect.likeFold(c, p)
 	}
 	return "(" + strings.Join(conds, " OR ") + ")"
 }
