@@ -157,11 +157,11 @@ func (r *Ring) Sign(alg, typ string, claims any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("keys: encoding claims: %w", err)
 	}
-	jws, err := signer.Sign(payload)
+	tok, err := signer.signCompact(payload)
 	if err != nil {
 		return "", fmt.Errorf("keys: signing with %s key %s: %w", alg, k.rec.ID, err)
 	}
-	return jws.CompactSerialize()
+	return tok, nil
 }
 
 // Header is the part of a verified token's JOSE header callers need.

@@ -38,9 +38,8 @@ type material struct {
 	private crypto.Signer
 	public  crypto.PublicKey
 
-	// signers caches one jose.Signer per typ header value: building a
-	// signer per token would cost more than the signature.
-	signers sync.Map // string → jose.Signer
+	// signers caches one compactSigner per typ header value.
+	signers sync.Map // string → *compactSigner
 }
 
 func emptySnapshot() *snapshot {
@@ -146,21 +145,14 @@ func (s *snapshot) signingKey(alg string, now int64) *ringKey {
 }
 
 // signer returns the cached signer for typ, building it on first use.
-func (m *material) signer(typ string) (jose.Signer, error) {
+func (m *material) signer(typ string) (*compactSigner, error) {
 	if s, ok := m.signers.Load(typ); ok {
-		return s.(jose.Signer), nil
+		return s.(*compactSigner), nil
 	}
-	opts := &jose.SignerOptions{}
-	if typ != "" {
-		opts = opts.WithType(jose.ContentType(typ))
-	}
-	s, err := jose.NewSigner(jose.SigningKey{
-		Algorithm: m.alg,
-		Key:       jose.JSONWebKey{Key: m.private, KeyID: m.kid},
-	}, opts)
+	s, err := newCompactSigner(m.kid, string(m.alg), typ, m.private)
 	if err != nil {
 		return nil, fmt.Errorf("keys: building signer for key %s: %w", m.kid, err)
 	}
 	actual, _ := m.signers.LoadOrStore(typ, s)
-	return actual.(jose.Signer), nil
+	return actual.(*compactSigner), nil
 }

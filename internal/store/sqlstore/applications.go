@@ -99,11 +99,7 @@ func (s *Store) ListApplications(ctx context.Context, types []store.ApplicationT
 	if search != "" {
 		where = append(where, s.matchAny(&a, search, "id", "name", "description"))
 	}
-	from := "FROM applications"
-	if len(where) > 0 {
-		from += " WHERE " + strings.Join(where, " AND ")
-	}
-	apps, total, err := listPage(ctx, s, applicationColumns, from, a, page, scanApplication)
+	apps, total, err := listPage(ctx, s, "applications", applicationColumns, strings.Join(where, " AND "), a, page, scanApplication)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list applications: %w", err)
 	}

@@ -54,7 +54,7 @@ func (s *Store) GetResourceByIndicator(ctx context.Context, indicator string) (*
 
 // ListResources returns resources in creation order with their total count.
 func (s *Store) ListResources(ctx context.Context, page store.Page) ([]store.Resource, int, error) {
-	resources, total, err := listPage(ctx, s, resourceColumns, "FROM resources", nil, page, scanResource)
+	resources, total, err := listPage(ctx, s, "resources", resourceColumns, "", nil, page, scanResource)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list resources: %w", err)
 	}

@@ -57,11 +57,11 @@ func (s *Store) GetRoleByName(ctx context.Context, name string) (*store.Role, er
 // order with their total count.
 func (s *Store) ListRoles(ctx context.Context, roleType store.RoleType, page store.Page) ([]store.Role, int, error) {
 	var a args
-	from := "FROM roles"
+	var where string
 	if roleType != "" {
-		from += " WHERE type = " + a.add(string(roleType))
+		where = "type = " + a.add(string(roleType))
 	}
-	roles, total, err := listPage(ctx, s, roleColumns, from, a, page, scanRole)
+	roles, total, err := listPage(ctx, s, "roles", roleColumns, where, a, page, scanRole)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list roles: %w", err)
 	}

@@ -146,25 +146,36 @@ func queryAll[T any](ctx context.Context, s *Store, query string, a []any, scan 
 	return items, nil
 }
 
-// listPage counts the rows of from (a FROM ... WHERE ... clause whose
-// arguments are a) and returns the requested page of them in creation order.
-func listPage[T any](ctx context.Context, s *Store, columns, from string, a args, page store.Page, scan func(scanner) (T, error)) ([]T, int, error) {
+// listPage returns the rows of table that match where (no condition when
+// empty; its arguments are a) in creation order, and their total count before
+// paging.
+//
+// A condition such as a substring search has to look at every row: with
+// 100,000 users that is tens of milliseconds per scan. Counting in the same
+// pass (COUNT(*) OVER ()) was tried and lost: it has to carry every match
+// through the window, while the separate page query stops after one page
+// when matches are common.
+func listPage[T any](ctx context.Context, s *Store, table, columns, where string, a args, page store.Page, scan func(scanner) (T, error)) ([]T, int, error) {
+	from := " FROM " + table
+	if where != "" {
+		from += " WHERE " + where
+	}
+	query := "SELECT " + columns + from + " ORDER BY created_at, id"
+	limit, offset, paged := window(page)
+	if !paged {
+		items, err := queryAll(ctx, s, query, a, scan)
+		return items, len(items), err
+	}
 	var total int
-	if err := s.q.QueryRowContext(ctx, "SELECT COUNT(*) "+from, a...).Scan(&total); err != nil {
+	if err := s.q.QueryRowContext(ctx, "SELECT COUNT(*)"+from, a...).Scan(&total); err != nil {
 		return nil, 0, s.mapErr(err)
 	}
-	query := "SELECT " + columns + " " + from + " ORDER BY created_at, id"
-	if limit, offset, ok := window(page); ok {
-		if offset >= total {
-			return []T{}, total, nil
-		}
-		query += " LIMIT " + a.add(limit) + " OFFSET " + a.add(offset)
+	if offset >= total {
+		return []T{}, total, nil
 	}
+	query += " LIMIT " + a.add(limit) + " OFFSET " + a.add(offset)
 	items, err := queryAll(ctx, s, query, a, scan)
-	if err != nil {
-		return nil, 0, err
-	}
-	return items, total, nil
+	return items, total, err
 }
 
 // expectOne turns an UPDATE or DELETE that touched no row into ErrNotFound.

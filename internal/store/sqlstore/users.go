@@ -120,11 +120,11 @@ func (s *Store) FindUserByIdentifier(ctx context.Context, kind store.IdentifierK
 // creation order, with their total count before paging.
 func (s *Store) ListUsers(ctx context.Context, search string, page store.Page) ([]store.User, int, error) {
 	var a args
-	from := "FROM users"
+	var where string
 	if search != "" {
-		from += " WHERE " + s.matchAny(&a, search, "id", "username", "primary_email", "primary_phone", "name")
+		where = s.matchAny(&a, search, "id", "username", "primary_email", "primary_phone", "name")
 	}
-	users, total, err := listPage(ctx, s, userColumns, from, a, page, scanUser)
+	users, total, err := listPage(ctx, s, "users", userColumns, where, a, page, scanUser)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
