@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/apps"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/id"
+	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
@@ -53,6 +54,7 @@ type instance struct {
 	Issuer string
 	Store  store.Store
 	Clock  *clock
+	Keys   *keys.Ring
 	sealer *seal.Sealer
 }
 
@@ -103,8 +105,7 @@ func start(t *testing.T, dbURL string) *instance {
 		<-done
 		srv.Close()
 	})
-	sealer, _ := seal.New(nil)
-	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, sealer: sealer}
+	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}
 }
 
 // createApp creates an application directly in the store, as the CLI does.

@@ -3,7 +3,6 @@
 package config
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -165,6 +164,3 @@ func redactURL(v string) string {
 	}
 	return u.Redacted()
 }
-
-// ErrHelp is returned when the user asked for usage.
-var ErrHelp = errors.New("help requested")

@@ -30,6 +30,7 @@ type Server struct {
 	log      *slog.Logger
 	Store    *sqlstore.Store
 	Keys     *keys.Ring
+	Sealer   *seal.Sealer
 	Provider *oidc.Provider
 	public   http.Handler
 	admin    http.Handler
@@ -62,7 +63,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	ring := keys.New(st, sealer, keys.Options{})
+	ring := keys.New(st, sealer, keys.Options{Now: o.now})
 	if err := setup.Run(ctx, st, ring); err != nil {
 		st.Close()
 		return nil, err
@@ -71,7 +72,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		st.Close()
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring}
+	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring, Sealer: sealer}
 	clientIP := ClientIP(cfg.TrustProxyHeader)
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
 	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now})

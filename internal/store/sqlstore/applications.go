@@ -97,7 +97,7 @@ func (s *Store) ListApplications(ctx context.Context, types []store.ApplicationT
 		where = append(where, "type IN ("+strings.Join(placeholders, ", ")+")")
 	}
 	if search != "" {
-		where = append(where, s.matchAny(&a, search, "id", "name", "description"))
+		where = append(where, s.dialect.containsFold(&a, search, "id", "name", "description"))
 	}
 	apps, total, err := listPage(ctx, s, "applications", applicationColumns, strings.Join(where, " AND "), a, page, scanApplication)
 	if err != nil {

@@ -17,13 +17,13 @@ import (
 // both drivers bind $1, $2 by number, and both databases accept BOOLEAN,
 // BIGINT and TEXT columns, expression indexes, INSERT ... ON CONFLICT ... DO
 // UPDATE/DO NOTHING with excluded.col (upsert), UPDATE ... RETURNING (SQLite
-// since 3.35), and LIKE ... ESCAPE '\'.
+// since 3.35) and CREATE INDEX on expressions.
 type dialect struct {
 	name string // what Store.Dialect reports
 
-	// likeFold returns a condition that column matches the LIKE pattern in
-	// parameter param (escaped with \), ignoring case.
-	likeFold func(column, param string) string
+	// containsFold returns a condition that holds when any of columns
+	// contains text, ignoring case, adding its argument to a.
+	containsFold func(a *args, text string, columns ...string) string
 
 	// types replaces the type placeholders in migrations (see migrate.go).
 	types *strings.Replacer
@@ -42,6 +42,18 @@ type dialect struct {
 	classify func(err error) (kind violation, name string)
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// anyOf joins cond(column) for each column with OR.
+func anyOf(columns []string, cond func(column string) string) string {
+	conds := make([]string, len(columns))
+	for i, c := range columns {
+		conds[i] = cond(c)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
 type violation int
 
 const (
@@ -52,9 +64,11 @@ const (
 
 var sqliteDialect = &dialect{
 	name: "sqlite",
-	// SQLite's LIKE ignores case already (for ASCII, as its lower() does).
-	likeFold: func(column, param string) string {
-		return column + " LIKE " + param + ` ESCAPE '\'`
+	// SQLite's LIKE ignores case already (for ASCII, as its lower() does)
+	// but has no escape character unless told.
+	containsFold: func(a *args, text string, columns ...string) string {
+		p := a.add("%" + likeEscaper.Replace(text) + "%")
+		return anyOf(columns, func(c string) string { return c + " LIKE " + p + ` ESCAPE '\'` })
 	},
 	types: strings.NewReplacer("{{BYTES}}", "BLOB"),
 	// With _txlock=immediate the migration transaction already holds the
@@ -70,10 +84,13 @@ const migrationLockKey = 0x67617465686f7573
 
 var postgresDialect = &dialect{
 	name: "postgres",
-	// lower() LIKE lower() rather than ILIKE, which is three times slower
-	// on a search that has to scan every user.
-	likeFold: func(column, param string) string {
-		return "lower(" + column + ") LIKE lower(" + param + `) ESCAPE '\'`
+	// lower(column) LIKE a lower-case pattern rather than ILIKE, which is
+	// three times slower on a search that has to scan every user; and
+	// without ESCAPE (backslash is the default) or lower($1), which a generic
+	// plan evaluates again for every row.
+	containsFold: func(a *args, text string, columns ...string) string {
+		p := a.add(strings.ToLower("%" + likeEscaper.Replace(text) + "%"))
+		return anyOf(columns, func(c string) string { return "lower(" + c + ") LIKE " + p })
 	},
 	types: strings.NewReplacer("{{BYTES}}", "BYTEA"),
 	lockMigrations: func(ctx context.Context, tx *sql.Tx) error {

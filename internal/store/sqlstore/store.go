@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -99,20 +98,6 @@ type args []any
 func (a *args) add(v any) string {
 	*a = append(*a, v)
 	return "$" + strconv.Itoa(len(*a))
-}
-
-// likeEscaper escapes LIKE's wildcards and its escape character.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-// matchAny returns a condition that holds when any of columns contains text,
-// ignoring case, adding text to a as a LIKE pattern.
-func (s *Store) matchAny(a *args, text string, columns ...string) string {
-	p := a.add("%" + likeEscaper.Replace(text) + "%")
-	conds := make([]string, len(columns))
-	for i, c := range columns {
-		conds[i] = s.dialect.likeFold(c, p)
-	}
-	return "(" + strings.Join(conds, " OR ") + ")"
 }
 
 // window turns a store.Page into LIMIT and OFFSET; ok is false when the page

@@ -122,7 +122,7 @@ func (s *Store) ListUsers(ctx context.Context, search string, page store.Page) (
 	var a args
 	var where string
 	if search != "" {
-		where = s.matchAny(&a, search, "id", "username", "primary_email", "primary_phone", "name")
+		where = s.dialect.containsFold(&a, search, "id", "username", "primary_email", "primary_phone", "name")
 	}
 	users, total, err := listPage(ctx, s, "users", userColumns, where, a, page, scanUser)
 	if err != nil {

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, env map[string]string, args ...string) (*Config, error) {
+	t.Helper()
+	for _, k := range []string{"ENDPOINT", "PORT", "BIND", "ADMIN_ENDPOINT", "ADMIN_PORT", "ADMIN_BIND", "DB_URL",
+		"TRUST_PROXY_HEADER", "ENCRYPTION_KEY", "LOG_LEVEL", "LOG_FORMAT"} {
+		t.Setenv(k, env[k])
+	}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	build := Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return build()
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Endpoint != "http://localhost:3001" || c.Issuer() != "http://localhost:3001/oidc" || c.AdminBind != "127.0.0.1" ||
+		c.AdminPort != 3002 || c.DBURL != "sqlite:./data/gatehouse.db" || c.TrustProxyHeader {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestEnvironmentAndFlags(t *testing.T) {
+	c, err := load(t, map[string]string{"ENDPOINT": "https://auth.example.com/", "PORT": "8080", "TRUST_PROXY_HEADER": "true",
+		"DB_URL": "postgres://u@db/gatehouse"}, "--port", "9090")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Endpoint != "https://auth.example.com" || c.Port != 9090 || !c.TrustProxyHeader || c.DBURL != "postgres://u@db/gatehouse" {
+		t.Fatalf("config = %+v (flags must win over the environment)", c)
+	}
+}
+
+func TestBadValuesNameTheSetting(t *testing.T) {
+	for setting, value := range map[string]string{
+		"PORT": "99999", "ADMIN_PORT": "x", "ENDPOINT": "ftp://x", "ADMIN_ENDPOINT": "nope",
+		"ADMIN_BIND": "everywhere", "TRUST_PROXY_HEADER": "yes please", "DB_URL": "mysql://x", "LOG_LEVEL": "loud",
+	} {
+		_, err := load(t, map[string]string{setting: value})
+		if err == nil || !strings.HasPrefix(err.Error(), setting+":") {
+			t.Errorf("%s=%s: error %v", setting, value, err)
+		}
+	}
+	_, err := load(t, map[string]string{"DB_URL": "mysql://user:hunter2@db/x"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("DB_URL error leaks the password: %v", err)
+	}
+}
