@@ -170,11 +170,11 @@ func TestClientCredentials(t *testing.T) {
 
 		// Wrong secret, unknown resource, a user app, no resource.
 		cases := []struct {
-			name          string
-			id, secret    string
-			form          url.Values
-			status        int
-			code          string
+			name       string
+			id, secret string
+			form       url.Values
+			status     int
+			code       string
 		}{
 			{"wrong secret", appID, secret + "x", url.Values{"grant_type": {"client_credentials"}, "resource": {ordersAPI}}, 401, "invalid_client"},
 			{"unknown client", "nope", secret, url.Values{"grant_type": {"client_credentials"}, "resource": {ordersAPI}}, 401, "invalid_client"},

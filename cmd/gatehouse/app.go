@@ -18,8 +18,8 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var d dbFlags
 	d.register(fs)
 	var (
-		in                                 apps.Input
-		typ                                string
+		in                                  apps.Input
+		typ                                 string
 		redirects, postLogouts, roles, cors stringList
 	)
 	fs.StringVar(&typ, "type", "", "Native, SPA, Traditional or MachineToMachine (required)")

@@ -74,7 +74,6 @@ func newCompactSigner(kid, alg, typ string, key crypto.Signer) (*compactSigner, 
 	return s, nil
 }
 
-
 // signCompact returns the compact serialization of payload.
 func (s *compactSigner) signCompact(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
