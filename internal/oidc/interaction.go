@@ -87,7 +87,7 @@ func (p *Provider) loadInteraction(r *http.Request, interactionID string) (*inte
 	if interactionID == "" || len(interactionID) > 64 {
 		return nil, ErrInteractionNotFound
 	}
-	obj, err := p.store.GetObject(r.Context(), store.KindInteraction, digest(interactionID))
+	obj, err := p.store.GetObject(r.Context(), store.KindInteraction, digest(interactionID), p.nowMillis())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrInteractionNotFound
 	} else if err != nil {

@@ -38,7 +38,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	for _, kind := range []store.ObjectKind{store.KindAccessToken, store.KindRefreshToken} {
-		obj, err := p.store.GetObject(ctx, kind, digest(tok))
+		obj, err := p.store.GetObject(ctx, kind, digest(tok), p.nowMillis())
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		} else if err != nil {

@@ -35,7 +35,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	for _, kind := range kinds {
-		obj, err := p.store.GetObject(ctx, kind, digest(tok))
+		obj, err := p.store.GetObject(ctx, kind, digest(tok), p.nowMillis())
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		} else if err != nil {

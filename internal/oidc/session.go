@@ -53,7 +53,7 @@ func (p *Provider) currentSession(r *http.Request) (*session, error) {
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return nil, nil
 	}
-	obj, err := p.store.GetObject(r.Context(), store.KindSession, digest(ck.Value))
+	obj, err := p.store.GetObject(r.Context(), store.KindSession, digest(ck.Value), p.nowMillis())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {

@@ -17,7 +17,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "a bearer access token is required"})
 		return
 	}
-	obj, err := p.store.GetObject(r.Context(), store.KindAccessToken, digest(tok))
+	obj, err := p.store.GetObject(r.Context(), store.KindAccessToken, digest(tok), p.nowMillis())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.Error("access token lookup failed", "err", err)
 		writeError(w, errServer())

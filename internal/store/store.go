@@ -138,8 +138,8 @@ type SigningKeys interface {
 type OIDCObjects interface {
 	PutObject(ctx context.Context, o *OIDCObject) error
 	// GetObject returns the object even when consumed; it returns ErrNotFound
-	// when it does not exist or has expired.
-	GetObject(ctx context.Context, kind ObjectKind, id string) (*OIDCObject, error)
+	// when it does not exist or has expired by now (Unix ms).
+	GetObject(ctx context.Context, kind ObjectKind, id string, now int64) (*OIDCObject, error)
 	// ConsumeObject marks a live, unconsumed object consumed and returns it.
 	// When the object exists but was already consumed it returns the object
 	// and ErrConsumed; exactly one concurrent caller can succeed.

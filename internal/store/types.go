@@ -156,8 +156,10 @@ type SigningKey struct {
 	// NotBefore is when the key may start signing; it is published from
 	// CreatedAt on so that verifiers know it before they see a token.
 	NotBefore int64
-	// RetiredAt is when the key stopped signing (0 while it signs). A retired
-	// key stays published until tokens it signed have expired.
+	// RetiredAt is when the key stops signing: 0 while it has no end, and
+	// possibly in the future (a rotation retires the old key at the instant
+	// the new one starts). A retired key stays published until tokens it
+	// signed have expired.
 	RetiredAt int64
 }
 

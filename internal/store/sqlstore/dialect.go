@@ -15,9 +15,9 @@ import (
 // dialect is everything that differs between SQLite and PostgreSQL; every
 // other file writes each statement once. Much that could differ does not:
 // both drivers bind $1, $2 by number, and both databases accept BOOLEAN,
-// BIGINT and TEXT columns, expression indexes, INSERT ... ON CONFLICT ... DO
-// UPDATE/DO NOTHING with excluded.col (upsert), UPDATE ... RETURNING (SQLite
-// since 3.35) and CREATE INDEX on expressions.
+// BIGINT and TEXT columns, indexes on expressions such as lower(username),
+// INSERT ... ON CONFLICT ... DO UPDATE/DO NOTHING with excluded.col (upsert),
+// UPDATE ... RETURNING (SQLite since 3.35) and LIMIT ... OFFSET.
 type dialect struct {
 	name string // what Store.Dialect reports
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Migrations are the files migrations/NNNN_name.sql, applied in order of NNNN,
@@ -46,8 +47,8 @@ const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at BIGINT NOT NULL
 )`
 
-// loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
+// loadMigrations reads the embedded migrations in version order, once.
+var loadMigrations = sync.OnceValues(func() ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
@@ -72,7 +73,7 @@ func loadMigrations() ([]migration, error) {
 		}
 	}
 	return migs, nil
-}
+})
 
 // latestVersion is the newest embedded migration version.
 func latestVersion() (int, error) {
@@ -83,7 +84,8 @@ func latestVersion() (int, error) {
 	return len(migs), nil
 }
 
-// Migrate brings the schema up to the newest embedded version. Every pending
+// Migrate brings the schema up to the newest embedded version. It always
+// runs on the connection pool, in a transaction of its own. Every pending
 // migration runs in one transaction, so a failure leaves the schema as it
 // was. Concurrent migrators (several replicas starting at once) serialise on
 // a lock: the later ones find nothing left to do. A database migrated by a

@@ -43,8 +43,8 @@ func (s *Store) PutObject(ctx context.Context, o *store.OIDCObject) error {
 }
 
 // GetObject returns an object, consumed or not, unless it has expired.
-func (s *Store) GetObject(ctx context.Context, kind store.ObjectKind, objectID string) (*store.OIDCObject, error) {
-	o, err := s.liveObject(ctx, kind, objectID, nowMillis())
+func (s *Store) GetObject(ctx context.Context, kind store.ObjectKind, objectID string, now int64) (*store.OIDCObject, error) {
+	o, err := s.liveObject(ctx, kind, objectID, now)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", kind, err)
 	}
@@ -72,16 +72,13 @@ func (s *Store) ConsumeObject(ctx context.Context, kind store.ObjectKind, object
 	if err = s.mapErr(err); !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("consume %s: %w", kind, err)
 	}
-	// Nothing was updated: say why.
+	// Nothing was updated: the object is missing, expired, or consumed by
+	// someone else (who may even have un-consumed it with PutObject since;
+	// it is still not this caller's).
 	o, err = s.liveObject(ctx, kind, objectID, at)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", kind, err)
-	case o.ConsumedAt != 0:
-		return o, fmt.Errorf("consume %s: %w", kind, store.ErrConsumed)
 	}
-	// Unreachable unless the object was un-consumed (by PutObject) between
-	// the two statements; treat it as a lost race rather than retrying.
 	return o, fmt.Errorf("consume %s: %w", kind, store.ErrConsumed)
 }
 

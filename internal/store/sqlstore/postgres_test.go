@@ -17,6 +17,7 @@ import (
 // when it is unreachable unless GATEHOUSE_SKIP_POSTGRES=1.
 
 func TestPostgres(t *testing.T) {
+	sqltest.SkipPostgres(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
 		s, _ := sqltest.Postgres(t)
 		if s.Dialect() != "postgres" {

@@ -20,17 +20,17 @@ func testObjects(t *testing.T, s store.Store) {
 	must(t, s.PutObject(ctx, &code))
 
 	t.Run("round trip", func(t *testing.T) {
-		got, err := s.GetObject(ctx, code.Kind, code.ID)
+		got, err := s.GetObject(ctx, code.Kind, code.ID, now())
 		must(t, err)
 		wantEqual(t, "object", *got, code)
 	})
 
 	t.Run("kinds are separate", func(t *testing.T) {
-		_, err := s.GetObject(ctx, store.KindRefreshToken, code.ID)
+		_, err := s.GetObject(ctx, store.KindRefreshToken, code.ID, now())
 		wantNotFound(t, err)
 		same := store.OIDCObject{Kind: store.KindRefreshToken, ID: code.ID, Payload: []byte(`{}`), ExpiresAt: far}
 		must(t, s.PutObject(ctx, &same))
-		got, err := s.GetObject(ctx, store.KindRefreshToken, code.ID)
+		got, err := s.GetObject(ctx, store.KindRefreshToken, code.ID, now())
 		must(t, err)
 		wantEqual(t, "object", *got, same)
 		must(t, s.DeleteObject(ctx, same.Kind, same.ID))
@@ -42,7 +42,7 @@ func testObjects(t *testing.T, s store.Store) {
 		o2 := store.OIDCObject{Kind: store.KindSession, ID: "sess-1", FamilyID: "grant-x", Payload: []byte(`{"v":2}`),
 			ExpiresAt: far + 1, ConsumedAt: 5}
 		must(t, s.PutObject(ctx, &o2))
-		got, err := s.GetObject(ctx, o.Kind, o.ID)
+		got, err := s.GetObject(ctx, o.Kind, o.ID, now())
 		must(t, err)
 		wantEqual(t, "replaced object", *got, o2)
 		must(t, s.DeleteObject(ctx, o.Kind, o.ID))
@@ -51,7 +51,7 @@ func testObjects(t *testing.T, s store.Store) {
 	t.Run("empty payload", func(t *testing.T) {
 		o := store.OIDCObject{Kind: store.KindInteraction, ID: "int-empty", ExpiresAt: far}
 		must(t, s.PutObject(ctx, &o))
-		got, err := s.GetObject(ctx, o.Kind, o.ID)
+		got, err := s.GetObject(ctx, o.Kind, o.ID, now())
 		must(t, err)
 		wantJSON(t, "payload", got.Payload, `{}`)
 	})
@@ -60,7 +60,7 @@ func testObjects(t *testing.T, s store.Store) {
 		past := store.OIDCObject{Kind: store.KindInteraction, ID: "int-old", Payload: []byte(`{}`),
 			ExpiresAt: time.Now().Add(-time.Second).UnixMilli()}
 		must(t, s.PutObject(ctx, &past))
-		_, err := s.GetObject(ctx, past.Kind, past.ID)
+		_, err := s.GetObject(ctx, past.Kind, past.ID, now())
 		wantNotFound(t, err)
 		_, err = s.ConsumeObject(ctx, past.Kind, past.ID, time.Now().UnixMilli())
 		wantNotFound(t, err)
@@ -68,7 +68,7 @@ func testObjects(t *testing.T, s store.Store) {
 
 	t.Run("update payload", func(t *testing.T) {
 		must(t, s.UpdateObjectPayload(ctx, code.Kind, code.ID, []byte(`{"updated":true}`)))
-		got, err := s.GetObject(ctx, code.Kind, code.ID)
+		got, err := s.GetObject(ctx, code.Kind, code.ID, now())
 		must(t, err)
 		want := code
 		want.Payload = []byte(`{"updated":true}`)
@@ -77,7 +77,7 @@ func testObjects(t *testing.T, s store.Store) {
 	})
 
 	t.Run("not found", func(t *testing.T) {
-		_, err := s.GetObject(ctx, store.KindSession, "missing")
+		_, err := s.GetObject(ctx, store.KindSession, "missing", now())
 		wantNotFound(t, err)
 		_, err = s.ConsumeObject(ctx, store.KindSession, "missing", base)
 		wantNotFound(t, err)
@@ -86,7 +86,7 @@ func testObjects(t *testing.T, s store.Store) {
 
 	t.Run("delete", func(t *testing.T) {
 		must(t, s.DeleteObject(ctx, code.Kind, code.ID))
-		_, err := s.GetObject(ctx, code.Kind, code.ID)
+		_, err := s.GetObject(ctx, code.Kind, code.ID, now())
 		wantNotFound(t, err)
 	})
 }
@@ -113,7 +113,7 @@ func testConsumeObject(t *testing.T, s store.Store) {
 		}
 		wantEqual(t, "object on second consume", *again, want)
 
-		read, err := s.GetObject(ctx, o.Kind, o.ID)
+		read, err := s.GetObject(ctx, o.Kind, o.ID, now)
 		must(t, err)
 		wantEqual(t, "consumed object read back", *read, want)
 	})
@@ -166,7 +166,7 @@ func testConsumeObject(t *testing.T, s store.Store) {
 		if winners != 1 || losers != callers-1 {
 			t.Fatalf("%d winners and %d losers, want 1 and %d", winners, losers, callers-1)
 		}
-		got, err := s.GetObject(ctx, o.Kind, o.ID)
+		got, err := s.GetObject(ctx, o.Kind, o.ID, now)
 		must(t, err)
 		wantEqual(t, "recorded consumption time", got.ConsumedAt, winner)
 	})
@@ -187,7 +187,7 @@ func testObjectCleanup(t *testing.T, s store.Store) {
 	put(store.KindInteraction, "i2", "", base+20)
 
 	exists := func(kind store.ObjectKind, id string) bool {
-		_, err := s.GetObject(ctx, kind, id)
+		_, err := s.GetObject(ctx, kind, id, now())
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
@@ -235,3 +235,6 @@ func testObjectCleanup(t *testing.T, s store.Store) {
 		wantNotFound(t, s.UpdateObjectPayload(ctx, store.KindInteraction, "i2", []byte(`{}`)))
 	})
 }
+
+// now is the time the suite reads objects at.
+func now() int64 { return time.Now().UnixMilli() }

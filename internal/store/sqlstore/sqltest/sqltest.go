@@ -51,9 +51,7 @@ func Postgres(t testing.TB) (*sqlstore.Store, string) {
 // dropped when the test ends, and returns its DSN.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	if os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
-		t.Skip("GATEHOUSE_SKIP_POSTGRES=1: skipping PostgreSQL test")
-	}
+	SkipPostgres(t)
 	base := os.Getenv("GATEHOUSE_TEST_POSTGRES")
 	if base == "" {
 		base = DefaultPostgresURL
@@ -90,6 +88,15 @@ func PostgresDSN(t testing.TB) string {
 	})
 	u.Path = "/" + name
 	return u.String()
+}
+
+// SkipPostgres skips the test when GATEHOUSE_SKIP_POSTGRES=1, for tests
+// that want to skip before doing any work of their own.
+func SkipPostgres(t testing.TB) {
+	t.Helper()
+	if os.Getenv("GATEHOUSE_SKIP_POSTGRES") == "1" {
+		t.Skip("GATEHOUSE_SKIP_POSTGRES=1: skipping PostgreSQL test")
+	}
 }
 
 // open opens and migrates the database at dsn and closes it when the test
