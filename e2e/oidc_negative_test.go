@@ -406,3 +406,45 @@ func userinfoStatus(t *testing.T, issuer, token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestConcurrentRefreshChains runs several rotating refresh chains at once,
+// each refresh a transaction: on SQLite they queue for the one write lock.
+func TestConcurrentRefreshChains(t *testing.T) {
+	backends(t, func(t *testing.T, dbURL string) {
+		r := newRestaurant(t, dbURL)
+		verifier, challenge := pkce("chains-")
+		const chains, steps = 20, 5
+		tokens := make([]string, chains)
+		for i := range tokens {
+			res := r.exchange(t, r.codeFor(t, challenge, url.Values{"resource": {ordersAPI}}), verifier, nil)
+			if res.status != 200 {
+				t.Fatalf("exchange: %d %s", res.status, res.raw)
+			}
+			tokens[i] = res.RefreshToken
+		}
+		// Expire the provider's caches so every chain's first refresh reads
+		// the resource and the role grants inside its transaction.
+		r.Clock.Advance(11 * time.Second)
+		errs := make(chan string, chains)
+		for i := range tokens {
+			go func() {
+				rt := tokens[i]
+				for step := 0; step < steps; step++ {
+					res := tokenRequest(t, r.Issuer, r.appID, r.appSecret, url.Values{"grant_type": {"refresh_token"},
+						"refresh_token": {rt}, "resource": {ordersAPI}})
+					if res.status != 200 {
+						errs <- res.raw
+						return
+					}
+					rt = res.RefreshToken
+				}
+				errs <- ""
+			}()
+		}
+		for range tokens {
+			if e := <-errs; e != "" {
+				t.Fatalf("refresh chain failed: %s", e)
+			}
+		}
+	})
+}

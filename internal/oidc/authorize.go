@@ -155,7 +155,7 @@ func (p *Provider) parseAuthRequest(r *http.Request, c *client, form url.Values)
 		if !validResourceIndicator(ind) {
 			return nil, errInvalidTarget("resource must be an absolute URI without a fragment")
 		}
-		if _, err := p.resourceByIndicator(r.Context(), ind); errors.Is(err, store.ErrNotFound) {
+		if _, err := p.resourceByIndicator(r.Context(), p.store, ind); errors.Is(err, store.ErrNotFound) {
 			return nil, errInvalidTarget("resource indicator is not registered: " + ind)
 		} else if err != nil {
 			return nil, errServer()

@@ -11,7 +11,7 @@ import (
 // userClaims returns the claims of u that the granted scopes release,
 // with Logto's names (@logto/js idTokenClaims). Absent values are omitted,
 // as OpenID Connect Core §5.3.2 asks.
-func (p *Provider) userClaims(ctx context.Context, u *store.User, scopes []string) (map[string]any, error) {
+func (p *Provider) userClaims(ctx context.Context, st store.Store, u *store.User, scopes []string) (map[string]any, error) {
 	claims := map[string]any{"sub": u.ID}
 	has := func(s string) bool { return slices.Contains(scopes, s) }
 	if has("profile") {
@@ -29,7 +29,7 @@ func (p *Provider) userClaims(ctx context.Context, u *store.User, scopes []strin
 		claims["phone_number_verified"] = u.PrimaryPhone != ""
 	}
 	if has("roles") {
-		roles, err := p.store.ListUserRoles(ctx, u.ID)
+		roles, err := st.ListUserRoles(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}

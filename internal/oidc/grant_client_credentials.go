@@ -24,7 +24,7 @@ func (p *Provider) clientCredentials(r *http.Request, c *client, form url.Values
 		return nil, errInvalidTarget("resource is required: name the API resource the token is for")
 	}
 	ctx := r.Context()
-	res, err := p.resourceByIndicator(ctx, indicator)
+	res, err := p.resourceByIndicator(ctx, p.store, indicator)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errInvalidTarget("resource indicator is not registered: " + indicator)
 	} else if err != nil {
@@ -33,9 +33,9 @@ func (p *Provider) clientCredentials(r *http.Request, c *client, form url.Values
 	subject := store.Subject{ApplicationID: c.app.ID}
 	var scopes []string
 	if requested := strings.Fields(form.Get("scope")); len(requested) > 0 {
-		scopes, err = p.resourceScopes(ctx, subject, res, dedupe(requested))
+		scopes, err = p.resourceScopes(ctx, p.store, subject, res, dedupe(requested))
 	} else {
-		scopes, err = p.grantedScopes(ctx, subject, res.ID)
+		scopes, err = p.grantedScopes(ctx, p.store, subject, res.ID)
 	}
 	if err != nil {
 		return nil, errServer()

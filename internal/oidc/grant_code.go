@@ -131,13 +131,13 @@ func (p *Provider) issueUserTokens(ctx context.Context, st store.Store, c *clien
 		if !slices.Contains(g.Resources, resource) {
 			return nil, errInvalidTarget("resource was not part of the authorization: " + resource)
 		}
-		res, err := p.resourceByIndicator(ctx, resource)
+		res, err := p.resourceByIndicator(ctx, st, resource)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errInvalidTarget("resource indicator is not registered: " + resource)
 		} else if err != nil {
 			return nil, errServer()
 		}
-		scopes, err := p.resourceScopes(ctx, store.Subject{UserID: u.ID}, res, tokenScopes)
+		scopes, err := p.resourceScopes(ctx, st, store.Subject{UserID: u.ID}, res, tokenScopes)
 		if err != nil {
 			return nil, errServer()
 		}
@@ -158,7 +158,7 @@ func (p *Provider) issueUserTokens(ctx context.Context, st store.Store, c *clien
 	if slices.Contains(tokenScopes, "openid") {
 		idg := *g
 		idg.Scope = tokenScopes
-		if resp.IDToken, err = p.signIDToken(ctx, c, u, &idg, now); err != nil {
+		if resp.IDToken, err = p.signIDToken(ctx, st, c, u, &idg, now); err != nil {
 			p.log.Error("signing ID token failed", "err", err)
 			return nil, errServer()
 		}

@@ -153,16 +153,16 @@ func (p *Provider) Routes(mux *http.ServeMux) {
 func (p *Provider) nowMillis() int64 { return p.now().UnixMilli() }
 
 // resourceByIndicator returns the registered resource, cached.
-func (p *Provider) resourceByIndicator(ctx context.Context, indicator string) (*store.Resource, error) {
+func (p *Provider) resourceByIndicator(ctx context.Context, st store.Store, indicator string) (*store.Resource, error) {
 	return p.resources.load(indicator, func() (*store.Resource, error) {
-		return p.store.GetResourceByIndicator(ctx, indicator)
+		return st.GetResourceByIndicator(ctx, indicator)
 	})
 }
 
 // grantedScopes returns the scope names of resource that subject's roles hold, cached.
-func (p *Provider) grantedScopes(ctx context.Context, subject store.Subject, resourceID string) ([]string, error) {
+func (p *Provider) grantedScopes(ctx context.Context, st store.Store, subject store.Subject, resourceID string) ([]string, error) {
 	return p.grants.load(grantKey{subject, resourceID}, func() ([]string, error) {
-		return p.store.GrantedScopes(ctx, subject, resourceID)
+		return st.GrantedScopes(ctx, subject, resourceID)
 	})
 }
 

@@ -95,8 +95,8 @@ func (p *Provider) putRefreshToken(ctx context.Context, st store.Store, c *clien
 }
 
 // signIDToken issues an ID token for u to client c.
-func (p *Provider) signIDToken(ctx context.Context, c *client, u *store.User, g *grant, now time.Time) (string, error) {
-	claims, err := p.userClaims(ctx, u, g.Scope)
+func (p *Provider) signIDToken(ctx context.Context, st store.Store, c *client, u *store.User, g *grant, now time.Time) (string, error) {
+	claims, err := p.userClaims(ctx, st, u, g.Scope)
 	if err != nil {
 		return "", err
 	}
@@ -130,8 +130,8 @@ func oidcScopes(scopes []string) []string {
 }
 
 // resourceScopes returns the requested scopes that the subject's roles grant on res.
-func (p *Provider) resourceScopes(ctx context.Context, subject store.Subject, res *store.Resource, requested []string) ([]string, error) {
-	granted, err := p.grantedScopes(ctx, subject, res.ID)
+func (p *Provider) resourceScopes(ctx context.Context, st store.Store, subject store.Subject, res *store.Resource, requested []string) ([]string, error) {
+	granted, err := p.grantedScopes(ctx, st, subject, res.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		invalidToken(w, "the access token's user is no longer active")
 		return
 	}
-	claims, err := p.userClaims(r.Context(), u, at.Scope)
+	claims, err := p.userClaims(r.Context(), p.store, u, at.Scope)
 	if err != nil {
 		writeError(w, errServer())
 		return

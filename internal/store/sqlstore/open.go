@@ -71,7 +71,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	s := &Store{db: db, q: db, dialect: sqliteDialect}
+	s := &Store{db: db, q: db, dialect: sqliteDialect, writers: make(chan struct{}, 1)}
 	return s, nil
 }
 

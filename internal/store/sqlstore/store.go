@@ -21,6 +21,11 @@ type Store struct {
 	q       querier
 	tx      *sql.Tx // non-nil when this Store is bound to a transaction
 	dialect *dialect
+	// writers admits one transaction at a time on SQLite. SQLite has one
+	// writer anyway; queueing here instead of in SQLite's busy handler keeps
+	// the waiting goroutines from each holding a pool connection, which
+	// starved the transaction holding the lock of connections for its reads.
+	writers chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,6 +68,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
+	}
+	if s.writers != nil {
+		select {
+		case s.writers <- struct{}{}:
+			defer func() { <-s.writers }()
+		case <-ctx.Done():
+			return fmt.Errorf("begin transaction: %w", ctx.Err())
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
