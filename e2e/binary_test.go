@@ -265,3 +265,39 @@ func verifyAccessTokenIssuer(t *testing.T, nodeIssuerURL, issuer, audience, raw 
 		t.Fatalf("token from one node does not verify with the other's JWKS: %v", err)
 	}
 }
+
+// TestEncryptionAtRest checks that with ENCRYPTION_KEY no private key or
+// client secret is readable in the database, and that the server still
+// signs with those keys and accepts those secrets.
+func TestEncryptionAtRest(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "enc.db")
+	env := []string{"DB_URL=sqlite:" + dbPath, "ENCRYPTION_KEY=q3m0Jc0hQ0rZ9Yb6nS2lWmQ5tX8uV1aB4cD7eF0gH2I="}
+	out, stderr, code := cli(t, env, "", "app", "create", "--type", "MachineToMachine", "--name", "w", "--role", "Logto Management API access")
+	if code != 0 {
+		t.Fatalf("app create: %s", stderr)
+	}
+	var app struct{ ID, Secret string }
+	json.Unmarshal([]byte(out), &app)
+	raw, err := os.ReadFile(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"PRIVATE KEY", "plain:", app.Secret} {
+		if bytes.Contains(raw, []byte(leak)) {
+			t.Fatalf("the database file contains %q in the clear", leak)
+		}
+	}
+	if !bytes.Contains(raw, []byte("v1:")) {
+		t.Fatal("no sealed values in the database")
+	}
+	base := serveProcess(t, env)
+	res := tokenRequest(t, base+"/oidc", app.ID, app.Secret, map[string][]string{"grant_type": {"client_credentials"},
+		"resource": {"https://default.logto.app/api"}})
+	if res.status != 200 {
+		t.Fatalf("token with encrypted keys: %d %s", res.status, res.raw)
+	}
+	// Without the key the server refuses to start instead of running keyless.
+	if _, stderr, code := cli(t, []string{"DB_URL=sqlite:" + dbPath, "PORT=0", "ADMIN_PORT=0"}, "", "serve"); code == 0 || !strings.Contains(stderr, "ENCRYPTION_KEY") {
+		t.Fatalf("start without the key: exit %d, %s", code, stderr)
+	}
+}
