@@ -237,3 +237,16 @@ func (b *browser) signIn(t *testing.T, authURL, identifier, pw string) *url.URL 
 func sqltestSQLite(t *testing.T) string { return sqltest.SQLiteDSN(t) }
 
 func sqltestPostgresDSN(t *testing.T) string { return sqltest.PostgresDSN(t) }
+
+func appsInput(name, typ string, roles ...string) apps.Input {
+	return apps.Input{Name: name, Type: store.ApplicationType(typ), RoleNames: roles}
+}
+
+func (in *instance) roleID(t *testing.T, name string) string {
+	t.Helper()
+	r, err := in.Store.GetRoleByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}

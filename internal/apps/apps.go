@@ -31,7 +31,12 @@ type Input struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	CORSAllowedOrigins     []string
-	IsThirdParty           bool
+	// OIDCClientMetadata and CustomClientMetadata, when set, are taken
+	// whole instead of the URI lists above (the Management API sends them).
+	OIDCClientMetadata   *store.OIDCClientMetadata
+	CustomClientMetadata *store.CustomClientMetadata
+	CustomData           json.RawMessage
+	IsThirdParty         bool
 	// RoleNames are M2M roles to assign (MachineToMachine only).
 	RoleNames []string
 }
@@ -50,13 +55,9 @@ type Created struct {
 // Create validates in and stores the application, its default secret and
 // its roles in one transaction.
 func Create(ctx context.Context, st store.Store, sealer *seal.Sealer, in Input) (*Created, error) {
-	if err := validate(&in); err != nil {
-		return nil, err
-	}
-	now := time.Now().UnixMilli()
 	app := &store.Application{
 		ID:          id.New(id.RecordLength),
-		Name:        in.Name,
+		Name:        strings.TrimSpace(in.Name),
 		Description: in.Description,
 		Type:        in.Type,
 		OIDCClientMetadata: store.OIDCClientMetadata{
@@ -64,8 +65,21 @@ func Create(ctx context.Context, st store.Store, sealer *seal.Sealer, in Input) 
 			PostLogoutRedirectURIs: nonNil(in.PostLogoutRedirectURIs),
 		},
 		CustomClientMetadata: store.CustomClientMetadata{CORSAllowedOrigins: in.CORSAllowedOrigins},
+		CustomData:           in.CustomData,
 		IsThirdParty:         in.IsThirdParty,
-		CreatedAt:            now,
+		CreatedAt:            time.Now().UnixMilli(),
+	}
+	if in.OIDCClientMetadata != nil {
+		app.OIDCClientMetadata = *in.OIDCClientMetadata
+	}
+	if in.CustomClientMetadata != nil {
+		app.CustomClientMetadata = *in.CustomClientMetadata
+	}
+	if err := Validate(app); err != nil {
+		return nil, err
+	}
+	if app.Type != store.MachineToMachine && len(in.RoleNames) > 0 {
+		return nil, &InvalidError{"role", "only machine-to-machine applications hold roles"}
 	}
 	out := &Created{App: app}
 	err := st.InTx(ctx, func(tx store.Store) error {
@@ -116,38 +130,36 @@ func AddSecret(ctx context.Context, st store.Store, sealer *seal.Sealer, appID, 
 	})
 }
 
-func validate(in *Input) error {
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" {
+// Validate checks an application's fields before it is stored.
+func Validate(app *store.Application) error {
+	if app.Name == "" {
 		return &InvalidError{"name", "is required"}
 	}
-	if len(in.Name) > 256 {
+	if len(app.Name) > 256 {
 		return &InvalidError{"name", "is longer than 256 characters"}
 	}
-	if !in.Type.Valid() {
-		return &InvalidError{"type", fmt.Sprintf("%q is not one of Native, SPA, Traditional, MachineToMachine", in.Type)}
+	if !app.Type.Valid() {
+		return &InvalidError{"type", fmt.Sprintf("%q is not one of Native, SPA, Traditional, MachineToMachine", app.Type)}
 	}
-	if in.Type == store.MachineToMachine {
-		if len(in.RedirectURIs)+len(in.PostLogoutRedirectURIs) > 0 {
-			return &InvalidError{"redirectUris", "machine-to-machine applications have no redirect URIs"}
-		}
-	} else if len(in.RoleNames) > 0 {
-		return &InvalidError{"role", "only machine-to-machine applications hold roles"}
+	md := &app.OIDCClientMetadata
+	md.RedirectURIs, md.PostLogoutRedirectURIs = nonNil(md.RedirectURIs), nonNil(md.PostLogoutRedirectURIs)
+	if app.Type == store.MachineToMachine && len(md.RedirectURIs)+len(md.PostLogoutRedirectURIs) > 0 {
+		return &InvalidError{"oidcClientMetadata.redirectUris", "machine-to-machine applications have no redirect URIs"}
 	}
-	for _, u := range in.RedirectURIs {
-		if err := ValidateRedirectURI(in.Type, u); err != nil {
-			return &InvalidError{"redirectUris", err.Error()}
+	for _, u := range md.RedirectURIs {
+		if err := ValidateRedirectURI(app.Type, u); err != nil {
+			return &InvalidError{"oidcClientMetadata.redirectUris", err.Error()}
 		}
 	}
-	for _, u := range in.PostLogoutRedirectURIs {
-		if err := ValidateRedirectURI(in.Type, u); err != nil {
-			return &InvalidError{"postLogoutRedirectUris", err.Error()}
+	for _, u := range md.PostLogoutRedirectURIs {
+		if err := ValidateRedirectURI(app.Type, u); err != nil {
+			return &InvalidError{"oidcClientMetadata.postLogoutRedirectUris", err.Error()}
 		}
 	}
-	for _, o := range in.CORSAllowedOrigins {
+	for _, o := range app.CustomClientMetadata.CORSAllowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return &InvalidError{"corsAllowedOrigins", fmt.Sprintf("%q is not an origin like https://app.example", o)}
+			return &InvalidError{"customClientMetadata.corsAllowedOrigins", fmt.Sprintf("%q is not an origin like https://app.example", o)}
 		}
 	}
 	return nil

@@ -193,3 +193,11 @@ func plainErrorPage(w http.ResponseWriter, r *http.Request, status int, title, d
 }
 
 func (p *Provider) verifyJWT(token string) ([]byte, error) { return p.keys.VerifyPayload(token) }
+
+// PurgeCaches drops every cached client, resource and role grant, after a
+// local change to them.
+func (p *Provider) PurgeCaches() {
+	p.clients.purge()
+	p.resources.purge()
+	p.grants.purge()
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/experience"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
+	"github.com/gatehouse-auth/gatehouse/internal/management"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/setup"
@@ -32,6 +33,7 @@ type Server struct {
 	Keys     *keys.Ring
 	Sealer   *seal.Sealer
 	Provider *oidc.Provider
+	API      *management.API
 	public   http.Handler
 	admin    http.Handler
 }
@@ -87,17 +89,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	})
 	pages.SetProvider(s.Provider)
 
+	s.API = management.New(management.Options{
+		Changed: s.Provider.PurgeCaches,
+		Store:   st, Sealer: sealer, Tokens: ringAdapter{ring}, Issuer: cfg.Issuer(), Logger: log, Now: o.now,
+		Health: func(ctx context.Context) error { return st.DB().PingContext(ctx) },
+	})
 	mux := http.NewServeMux()
 	s.Provider.Routes(mux)
 	pages.Routes(mux)
-	mux.HandleFunc("GET /api/status", s.status)
+	s.API.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/oidc/.well-known/openid-configuration", http.StatusFound)
 	})
 	s.public = recoverPanics(log, logRequests(log, baseHeaders(mux)))
 
 	adminMux := http.NewServeMux()
-	adminMux.HandleFunc("GET /api/status", s.status)
+	adminMux.Handle("GET /api/status", s.API.StatusHandler())
 	s.admin = recoverPanics(log, logRequests(log, baseHeaders(adminMux)))
 	return s, nil
 }
@@ -107,17 +114,6 @@ func (s *Server) Handler() http.Handler { return s.public }
 
 // AdminHandler returns the admin listener's handler.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
-
-// status answers health checks: 204 while the database answers.
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.Store.DB().PingContext(ctx); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
 
 // Run serves the public and admin listeners until ctx ends, then shuts
 // down gracefully. Background work (key reloads, expired state cleanup)

@@ -40,7 +40,8 @@ type Store interface {
 
 	Applications
 	Users
-	Authorization
+	Resources
+	Roles
 	SigningKeys
 	OIDCObjects
 	Settings
@@ -54,82 +55,6 @@ type Store interface {
 type Page struct {
 	Page     int
 	PageSize int
-}
-
-// Applications stores OAuth clients and their secrets.
-type Applications interface {
-	CreateApplication(ctx context.Context, app *Application) error
-	GetApplication(ctx context.Context, id string) (*Application, error)
-	// ListApplications returns applications of the given types (all when
-	// types is empty) in creation order, and the total count before paging.
-	ListApplications(ctx context.Context, types []ApplicationType, search string, page Page) ([]Application, int, error)
-	UpdateApplication(ctx context.Context, app *Application) error
-	DeleteApplication(ctx context.Context, id string) error
-
-	CreateApplicationSecret(ctx context.Context, s *ApplicationSecret) error
-	ListApplicationSecrets(ctx context.Context, appID string) ([]ApplicationSecret, error)
-	DeleteApplicationSecret(ctx context.Context, appID, name string) error
-}
-
-// Users stores end users.
-type Users interface {
-	CreateUser(ctx context.Context, u *User) error
-	GetUser(ctx context.Context, id string) (*User, error)
-	// FindUserByIdentifier looks a user up by username, primary email or
-	// primary phone, case-insensitively for username and email.
-	FindUserByIdentifier(ctx context.Context, kind IdentifierKind, value string) (*User, error)
-	ListUsers(ctx context.Context, search string, page Page) ([]User, int, error)
-	UpdateUser(ctx context.Context, u *User) error
-	DeleteUser(ctx context.Context, id string) error
-}
-
-// Authorization stores API resources, their scopes (permissions), roles and
-// role assignments.
-type Authorization interface {
-	CreateResource(ctx context.Context, r *Resource) error
-	GetResource(ctx context.Context, id string) (*Resource, error)
-	GetResourceByIndicator(ctx context.Context, indicator string) (*Resource, error)
-	ListResources(ctx context.Context, page Page) ([]Resource, int, error)
-	UpdateResource(ctx context.Context, r *Resource) error
-	DeleteResource(ctx context.Context, id string) error
-
-	CreateScope(ctx context.Context, s *Scope) error
-	GetScope(ctx context.Context, id string) (*Scope, error)
-	ListScopes(ctx context.Context, resourceID string) ([]Scope, error)
-	UpdateScope(ctx context.Context, s *Scope) error
-	DeleteScope(ctx context.Context, id string) error
-
-	CreateRole(ctx context.Context, r *Role) error
-	GetRole(ctx context.Context, id string) (*Role, error)
-	GetRoleByName(ctx context.Context, name string) (*Role, error)
-	ListRoles(ctx context.Context, roleType RoleType, page Page) ([]Role, int, error)
-	UpdateRole(ctx context.Context, r *Role) error
-	DeleteRole(ctx context.Context, id string) error
-
-	AddRoleScopes(ctx context.Context, roleID string, scopeIDs []string) error
-	RemoveRoleScope(ctx context.Context, roleID, scopeID string) error
-	ListRoleScopes(ctx context.Context, roleID string) ([]Scope, error)
-
-	AssignUserRoles(ctx context.Context, userID string, roleIDs []string) error
-	RemoveUserRole(ctx context.Context, userID, roleID string) error
-	ListUserRoles(ctx context.Context, userID string) ([]Role, error)
-
-	AssignApplicationRoles(ctx context.Context, appID string, roleIDs []string) error
-	RemoveApplicationRole(ctx context.Context, appID, roleID string) error
-	ListApplicationRoles(ctx context.Context, appID string) ([]Role, error)
-
-	// GrantedScopes returns the names of the scopes of resourceID that the
-	// subject's roles hold, without duplicates, sorted.
-	GrantedScopes(ctx context.Context, subject Subject, resourceID string) ([]string, error)
-}
-
-// SigningKeys stores the token signing key ring.
-type SigningKeys interface {
-	CreateSigningKey(ctx context.Context, k *SigningKey) error
-	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
-	// RetireSigningKey sets RetiredAt on a key that has none yet.
-	RetireSigningKey(ctx context.Context, id string, at int64) error
-	DeleteSigningKey(ctx context.Context, id string) error
 }
 
 // OIDCObjects stores short-lived protocol state: interactions, sessions,

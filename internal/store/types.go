@@ -28,10 +28,11 @@ func (t ApplicationType) Confidential() bool {
 
 // OIDCClientMetadata has Logto's oidcClientMetadata shape.
 type OIDCClientMetadata struct {
-	RedirectURIs           []string `json:"redirectUris"`
-	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
-	BackchannelLogoutURI   string   `json:"backchannelLogoutUri,omitempty"`
-	LogoURI                string   `json:"logoUri,omitempty"`
+	RedirectURIs                     []string `json:"redirectUris"`
+	PostLogoutRedirectURIs           []string `json:"postLogoutRedirectUris"`
+	BackchannelLogoutURI             string   `json:"backchannelLogoutUri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `json:"backchannelLogoutSessionRequired,omitempty"`
+	LogoURI                          string   `json:"logoUri,omitempty"`
 }
 
 // CustomClientMetadata has Logto's customClientMetadata shape.
@@ -42,6 +43,9 @@ type CustomClientMetadata struct {
 	RefreshTokenTTLInDays   int      `json:"refreshTokenTtlInDays,omitempty"`
 	AlwaysIssueRefreshToken bool     `json:"alwaysIssueRefreshToken,omitempty"`
 	RotateRefreshToken      *bool    `json:"rotateRefreshToken,omitempty"`
+	AllowTokenExchange      bool     `json:"allowTokenExchange,omitempty"`
+	IsDeviceFlow            bool     `json:"isDeviceFlow,omitempty"`
+	MaxAllowedGrants        int      `json:"maxAllowedGrants,omitempty"`
 }
 
 // Application is an OAuth 2.0 client.

@@ -86,18 +86,24 @@ func (s *Store) GetApplication(ctx context.Context, appID string) (*store.Applic
 // ListApplications returns the applications of the given types (all when
 // types is empty) whose id, name or description contains search, ignoring
 // case, in creation order, with their total count before paging.
-func (s *Store) ListApplications(ctx context.Context, types []store.ApplicationType, search string, page store.Page) ([]store.Application, int, error) {
+func (s *Store) ListApplications(ctx context.Context, f store.ApplicationFilter, page store.Page) ([]store.Application, int, error) {
 	var a args
 	var where []string
-	if len(types) > 0 {
-		placeholders := make([]string, len(types))
-		for i, t := range types {
+	if len(f.Types) > 0 {
+		placeholders := make([]string, len(f.Types))
+		for i, t := range f.Types {
 			placeholders[i] = a.add(string(t))
 		}
 		where = append(where, "type IN ("+strings.Join(placeholders, ", ")+")")
 	}
-	if search != "" {
-		where = append(where, s.dialect.containsFold(&a, search, "id", "name", "description"))
+	if f.Search != "" {
+		where = append(where, s.dialect.containsFold(&a, f.Search, "id", "name", "description"))
+	}
+	if f.ExcludeRoleID != "" {
+		where = append(where, "id NOT IN (SELECT application_id FROM applications_roles WHERE role_id = "+a.add(f.ExcludeRoleID)+")")
+	}
+	if f.IsThirdParty != nil {
+		where = append(where, "is_third_party = "+a.add(*f.IsThirdParty))
 	}
 	apps, total, err := listPage(ctx, s, "applications", applicationColumns, strings.Join(where, " AND "), a, page, scanApplication)
 	if err != nil {
@@ -174,6 +180,16 @@ func (s *Store) DeleteApplicationSecret(ctx context.Context, appID, name string)
 		`DELETE FROM application_secrets WHERE application_id = $1 AND name = $2`, appID, name))
 	if err != nil {
 		return fmt.Errorf("delete secret %q of application %s: %w", name, appID, err)
+	}
+	return nil
+}
+
+// RenameApplicationSecret renames the secret name of application appID to newName.
+func (s *Store) RenameApplicationSecret(ctx context.Context, appID, name, newName string) error {
+	err := s.expectOne(s.q.ExecContext(ctx,
+		`UPDATE application_secrets SET name = $3 WHERE application_id = $1 AND name = $2`, appID, name, newName))
+	if err != nil {
+		return fmt.Errorf("rename secret %q of application %s: %w", name, appID, s.mapErr(err))
 	}
 	return nil
 }

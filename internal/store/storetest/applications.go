@@ -184,9 +184,28 @@ func testApplicationList(t *testing.T, s store.Store) {
 		{"underscore is no wildcard", nil, "g_w", all, []string{}, 0},
 		{"no match", nil, "zzz", all, []string{}, 0},
 	}
+	thirdParty := store.Application{ID: "app-f", Name: "Partner", Type: store.Traditional, IsThirdParty: true, CreatedAt: base + 5}
+	must(t, s.CreateApplication(ctx, &thirdParty))
+	role := store.Role{Name: "reporting-role", Type: store.M2MRole}
+	must(t, s.CreateRole(ctx, &role))
+	must(t, s.AssignApplicationRoles(ctx, "app-e", []string{role.ID}))
+	yes, no := true, false
+	t.Run("third party only", func(t *testing.T) {
+		apps, total, err := s.ListApplications(ctx, store.ApplicationFilter{IsThirdParty: &yes}, all)
+		must(t, err)
+		wantEqual(t, "ids", ids(apps, appID), []string{"app-f"})
+		wantEqual(t, "total", total, 1)
+	})
+	t.Run("exclude role holders, first party only", func(t *testing.T) {
+		apps, _, err := s.ListApplications(ctx, store.ApplicationFilter{Types: []store.ApplicationType{store.MachineToMachine},
+			ExcludeRoleID: role.ID, IsThirdParty: &no}, all)
+		must(t, err)
+		wantEqual(t, "ids", ids(apps, appID), []string{"app-b"})
+	})
+	must(t, s.DeleteApplication(ctx, "app-f"))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			apps, total, err := s.ListApplications(ctx, c.types, c.search, c.page)
+			apps, total, err := s.ListApplications(ctx, store.ApplicationFilter{Types: c.types, Search: c.search}, c.page)
 			must(t, err)
 			wantEqual(t, "ids", ids(apps, appID), c.want)
 			wantEqual(t, "total", total, c.total)
@@ -231,6 +250,13 @@ func testApplicationSecrets(t *testing.T, s store.Store) {
 		got, err := s.ListApplicationSecrets(ctx, "missing")
 		must(t, err)
 		wantEqual(t, "secrets of a missing application", got, []store.ApplicationSecret{})
+	})
+
+	t.Run("rename", func(t *testing.T) {
+		wantConflict(t, s.RenameApplicationSecret(ctx, app.ID, "rotation", "default"), "name")
+		wantNotFound(t, s.RenameApplicationSecret(ctx, app.ID, "missing", "other"))
+		must(t, s.RenameApplicationSecret(ctx, app.ID, "rotation", "renamed"))
+		must(t, s.RenameApplicationSecret(ctx, app.ID, "renamed", "rotation"))
 	})
 
 	t.Run("delete", func(t *testing.T) {

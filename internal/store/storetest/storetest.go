@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"Transactions", testTransactions},
 		{"SchemaVersion", testSchemaVersion},
+		{"ResourceQueries", testResourceQueries},
+		{"RoleQueries", testRoleQueries},
+		{"UserQueries", testUserQueries},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.test(t, open(t)) })

@@ -1,0 +1,63 @@
+package management
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// authenticate admits requests that carry a Management API access token
+// issued by this server: signed by its own keys (checked in-process, never
+// over HTTP), for the Management API resource, unexpired, with scope "all".
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			writeJSON(w, http.StatusUnauthorized, &Error{Code: "auth.authorization_header_missing", Message: "Authorization header is missing."})
+			return
+		}
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			writeJSON(w, http.StatusUnauthorized, &Error{Code: "auth.authorization_token_type_not_supported", Message: "Authorization type is not supported. Use a Bearer token."})
+			return
+		}
+		claims, ok := a.verify(strings.TrimSpace(token))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse", error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, &Error{Code: "auth.unauthorized", Message: "Unauthorized. Please check credentials and its scope."})
+			return
+		}
+		if !slices.Contains(strings.Fields(claims.Scope), Scope) {
+			writeJSON(w, http.StatusForbidden, &Error{Code: "auth.forbidden", Message: "Forbidden. Please check your user roles and permissions."})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type tokenClaims struct {
+	Issuer   string `json:"iss"`
+	Audience any    `json:"aud"`
+	Expiry   int64  `json:"exp"`
+	Scope    string `json:"scope"`
+	Subject  string `json:"sub"`
+}
+
+func (a *API) verify(token string) (*tokenClaims, bool) {
+	payload, err := a.tokens.VerifyPayload(token)
+	if err != nil {
+		return nil, false
+	}
+	var c tokenClaims
+	if json.Unmarshal(payload, &c) != nil || c.Issuer != a.issuer || c.Expiry <= a.now().Unix() {
+		return nil, false
+	}
+	switch aud := c.Audience.(type) {
+	case string:
+		return &c, aud == Indicator
+	case []any:
+		return &c, slices.Contains(aud, any(Indicator))
+	}
+	return nil, false
+}

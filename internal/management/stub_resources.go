@@ -1,0 +1,4 @@
+package management
+
+// registerResources is replaced by the resources family's own file.
+func (a *API) registerResources() {}
