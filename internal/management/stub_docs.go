@@ -1,4 +1,0 @@
-package management
-
-// registerDocs is replaced by the docs family's own file.
-func (a *API) registerDocs() {}

@@ -1,0 +1,2 @@
+-- 0002_resources: indexes and columns for the Management API queries of this area.
+SELECT 1;
