@@ -11,6 +11,8 @@ import LogtoClient from '@logto/node';
 import { createManagementApi } from '@logto/api/management';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
+import { Browser, memoryStorage, signInWithBrowser } from './browser.mjs';
+
 const env = (name) => {
   const value = process.env[name];
   if (!value) {
@@ -58,129 +60,6 @@ const sdk = async (what, fn) => {
 
 const decodePart = (jwt, index) => JSON.parse(Buffer.from(jwt.split('.')[index], 'base64url').toString('utf8'));
 
-/** A browser's cookie jar for one origin, enough for the sign-in page. */
-class CookieJar {
-  cookies = new Map();
-
-  store(response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((a) => {
-        const [k, v = ''] = a.split('=');
-        const key = k.trim().toLowerCase();
-        return (key === 'max-age' && Number(v) <= 0) || (key === 'expires' && Date.parse(v) < Date.now());
-      });
-      if (expired || value === '') {
-        this.cookies.delete(name);
-      } else {
-        this.cookies.set(name, value);
-      }
-    }
-  }
-
-  header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
-/**
- * The user's browser: follows redirects by hand, keeping cookies, and
- * stops at the app's redirect URI or at a page.
- */
-class Browser {
-  jar = new CookieJar();
-
-  async request(url, init = {}) {
-    const trail = [];
-    let method = init.method ?? 'GET';
-    let body = init.body;
-    let headers = init.headers ?? {};
-    for (let hops = 0; hops < 10; hops++) {
-      const response = await fetch(url, {
-        method,
-        body,
-        headers: { ...headers, ...(this.jar.cookies.size > 0 && { Cookie: this.jar.header() }) },
-        redirect: 'manual',
-      });
-      this.jar.store(response);
-      trail.push(`${method} ${url} -> ${response.status}`);
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) {
-        return { response, url, trail };
-      }
-      const next = new URL(location, url).toString();
-      if (next.startsWith(redirectUri) || next.startsWith(postLogoutRedirectUri)) {
-        await response.body?.cancel();
-        return { response, url, location: next, trail };
-      }
-      await response.body?.cancel();
-      url = next;
-      method = 'GET';
-      body = undefined;
-      headers = {};
-    }
-    throw new Error(`too many redirects:\n${trail.join('\n')}`);
-  }
-}
-
-const decodeEntities = (s) =>
-  s.replaceAll('&amp;', '&').replaceAll('&#x2F;', '/').replaceAll('&#47;', '/').replaceAll('&quot;', '"').replaceAll('&#39;', "'");
-
-const attribute = (tag, name) => {
-  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
-  return match ? decodeEntities(match[1]) : undefined;
-};
-
-/** Parses the server-rendered sign-in form: its action and CSRF token. */
-const parseSignInForm = (html, pageUrl) => {
-  const form = /<form\b[^>]*\bid="sign-in-form"[^>]*>/.exec(html)?.[0];
-  assert.ok(form, `no <form id="sign-in-form"> on ${pageUrl}:\n${html.slice(0, 800)}`);
-  const action = attribute(form, 'action');
-  assert.ok(action, `sign-in form has no action: ${form}`);
-  const csrf = [...html.matchAll(/<input\b[^>]*>/g)]
-    .map(([tag]) => tag)
-    .find((tag) => attribute(tag, 'name') === 'csrf_token');
-  assert.ok(csrf, `sign-in form has no csrf_token input on ${pageUrl}`);
-  return { action: new URL(action, pageUrl).toString(), csrfToken: attribute(csrf, 'value') ?? '' };
-};
-
-/** The browser part of sign-in: the page, the form post, back to the app. */
-const signInWithBrowser = async (browser, signInUrl) => {
-  const page = await browser.request(signInUrl);
-  const html = await page.response.text();
-  assert.equal(page.response.status, 200, `sign-in page:\n${page.trail.join('\n')}\n${html.slice(0, 500)}`);
-  const { action, csrfToken } = parseSignInForm(html, page.url);
-  const posted = await browser.request(action, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ csrf_token: csrfToken, identifier: username, password }).toString(),
-  });
-  const text = posted.location ? '' : await posted.response.text();
-  assert.ok(
-    posted.location?.startsWith(redirectUri),
-    `sign-in did not return to ${redirectUri}:\n${posted.trail.join('\n')}\n${text.slice(0, 500)}`
-  );
-  return posted.location;
-};
-
-/** An in-memory session storage, as a server app keeps per user. */
-const memoryStorage = () => {
-  const items = new Map();
-  return {
-    items,
-    getItem: async (key) => items.get(key) ?? null,
-    setItem: async (key, value) => {
-      items.set(key, value);
-    },
-    removeItem: async (key) => {
-      items.delete(key);
-    },
-  };
-};
-
 let discovery;
 let jwks;
 
@@ -226,7 +105,7 @@ describe('@logto/node LogtoClient (Traditional web app)', () => {
         },
       }
     );
-    const browser = new Browser();
+    const browser = new Browser([redirectUri, postLogoutRedirectUri]);
 
     // Sign-in: the SDK builds the authorization URL, the browser signs in.
     await sdk('signIn', () => client.signIn(redirectUri));
@@ -235,7 +114,7 @@ describe('@logto/node LogtoClient (Traditional web app)', () => {
     const authParams = new URL(signInUrl).searchParams;
     assert.equal(authParams.get('client_id'), appId);
     assert.deepEqual(authParams.getAll('resource'), [resource]);
-    const callbackUrl = await signInWithBrowser(browser, signInUrl);
+    const callbackUrl = await signInWithBrowser(browser, signInUrl, { username, password, redirectUri });
     const callbackParams = new URL(callbackUrl).searchParams;
     assert.equal(callbackParams.get('iss'), issuer, `callback ${callbackUrl}`);
     assert.equal(await client.isSignInRedirected(callbackUrl), true);
