@@ -153,7 +153,7 @@ func TestKeysCommands(t *testing.T) {
 	}
 }
 
-func TestBrowserCORS(t *testing.T) {
+func TestTokenEndpointCORS(t *testing.T) {
 	in := start(t, sqltestSQLite(t))
 	spaID, _ := in.createApp(t, apps.Input{Name: "spa", Type: store.SPA, RedirectURIs: []string{"http://localhost:5173/callback"},
 		CORSAllowedOrigins: []string{"https://extra.example"}})
