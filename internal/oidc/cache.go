@@ -48,12 +48,6 @@ func (c *ttlCache[K, V]) put(k K, v V) {
 	c.mu.Unlock()
 }
 
-func (c *ttlCache[K, V]) remove(k K) {
-	c.mu.Lock()
-	delete(c.entries, k)
-	c.mu.Unlock()
-}
-
 // purge drops every entry, after a local write that many entries may reflect.
 func (c *ttlCache[K, V]) purge() {
 	c.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // maxFormBytes bounds request bodies of the form endpoints.
@@ -26,20 +27,11 @@ func readForm(w http.ResponseWriter, r *http.Request, repeatable ...string) (url
 		return nil, errInvalidRequest("the request body is not a valid form")
 	}
 	for k, vs := range r.PostForm {
-		if len(vs) > 1 && !contains(repeatable, k) {
+		if len(vs) > 1 && !slices.Contains(repeatable, k) {
 			return nil, errInvalidRequest("the parameter " + k + " is repeated")
 		}
 	}
 	return r.PostForm, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
