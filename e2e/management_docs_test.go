@@ -22,7 +22,7 @@ func TestSwaggerMatchesRoutes(t *testing.T) {
 		t.Fatalf("swagger.json: %d", status)
 	}
 	var doc struct {
-		OpenAPI string                                  `json:"openapi"`
+		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]struct{ Security *[]any }
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {

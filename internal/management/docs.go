@@ -29,7 +29,7 @@ func (a *API) OpenAPI() map[string]any {
 			"tags":        []string{tagOf(rt.Path)},
 			"responses": map[string]any{
 				strconv.Itoa(rt.Success): map[string]any{"description": "Success"},
-				"default":        errorResponse,
+				"default":                errorResponse,
 			},
 		}
 		var params []any
