@@ -96,6 +96,7 @@ func New(opt Options) *API {
 	a.registerRoles()
 	a.registerUsers()
 	a.registerConfigs()
+	a.registerSignInExperience()
 	a.registerDocs()
 	return a
 }
