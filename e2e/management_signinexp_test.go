@@ -29,7 +29,7 @@ func TestManagementSignInExperience(t *testing.T) {
 			SignInMode                   string   `json:"signInMode"`
 		}
 		m.do("GET", "/api/sign-in-exp", nil, 200, &s)
-		if s.Color.PrimaryColor != "#6139F6" || len(s.SignIn.Methods) != 1 || s.SignIn.Methods[0].Identifier != "username" ||
+		if s.Color.PrimaryColor != "#6139F6" || len(s.SignIn.Methods) != 2 || s.SignIn.Methods[0].Identifier != "username" || s.SignIn.Methods[1].Identifier != "email" ||
 			s.SignInMode != "SignInAndRegister" || s.PasswordPolicy.Length.Min != 8 || s.SocialSignInConnectorTargets == nil {
 			t.Fatalf("defaults = %+v", s)
 		}

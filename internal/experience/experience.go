@@ -1,22 +1,22 @@
 // Package experience serves the hosted sign-in pages: server-rendered
 // forms that work without JavaScript, bound to an OpenID Connect
-// interaction of internal/oidc.
+// interaction of internal/oidc, configured by the sign-in experience
+// settings (internal/signinexp) and translated into the embedded languages.
 package experience
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/throttle"
 )
@@ -80,6 +80,9 @@ func New(st store.Store, provider Interactions, opt Options) *Pages {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.ClientIP == nil {
+		opt.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
 	failures := throttle.New(opt.MaxFailures, opt.FailureWindow)
 	failures.Now = opt.Now
 	return &Pages{store: st, provider: provider, opt: opt, failures: failures, log: opt.Logger}
@@ -94,9 +97,10 @@ func (p *Pages) SetProvider(provider Interactions) { p.provider = provider }
 func (p *Pages) Routes(mux *http.ServeMux) {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.ErrorPage(w, r, http.StatusForbidden, "Request refused", "This form was posted from another site, so it was refused.")
+		p.errorPage(w, r, http.StatusForbidden, "page.refused.title", "page.cross_site.detail")
 	}))
 	mux.Handle("GET /sign-in/static/", http.StripPrefix("/sign-in/", staticHandler()))
+	mux.HandleFunc("GET /sign-in/theme.css", p.theme)
 	mux.HandleFunc("GET /sign-in/{interaction}", p.showSignIn)
 	mux.Handle("POST /sign-in/{interaction}", cop.Handler(http.HandlerFunc(p.submitSignIn)))
 }
@@ -109,184 +113,79 @@ func staticHandler() http.Handler {
 	})
 }
 
-type signInView struct {
-	Title, AppName, InteractionID, CSRFToken, Identifier, Error string
+// page is what every template gets.
+type page struct {
+	Title    string
+	Lang     string
+	Tr       translator
+	Branding signinexp.Branding
 }
 
-func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request) {
-	in, ok := p.interaction(w, r)
-	if !ok {
-		return
-	}
-	ident := in.LoginHint
-	if ident == "" {
-		ident = in.Identifier
-	}
-	p.render(w, http.StatusOK, "signin", in, signInView{Title: "Sign in", AppName: in.ClientName,
-		InteractionID: in.ID, CSRFToken: in.CSRFToken, Identifier: ident})
+// request is one page view: the settings in force and the language chosen.
+type request struct {
+	settings *signinexp.Settings
+	tr       translator
 }
 
-func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		p.ErrorPage(w, r, http.StatusBadRequest, "Invalid form", "The form could not be read.")
-		return
-	}
-	in, ok := p.interaction(w, r)
-	if !ok {
-		return
-	}
-	if !in.CSRFMatches(r.PostForm.Get("csrf_token")) {
-		p.ErrorPage(w, r, http.StatusForbidden, "Request refused", "The form's security token is missing or wrong. Go back to the application and sign in again.")
-		return
-	}
-	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
-	secret := r.PostForm.Get("password")
-	view := signInView{Title: "Sign in", AppName: in.ClientName, InteractionID: in.ID, CSRFToken: in.CSRFToken, Identifier: identifier}
-	if identifier == "" || secret == "" {
-		view.Error = "Enter your username or email and your password."
-		p.render(w, http.StatusBadRequest, "signin", in, view)
-		return
-	}
-	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.clientIP(r)
-	if wait, blocked := p.failures.Blocked(idKey, ipKey); blocked {
-		secs := int(wait/time.Second) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		view.Error = "Too many failed attempts. Try again in " + humanWait(secs) + "."
-		p.render(w, http.StatusTooManyRequests, "signin", in, view)
-		return
-	}
-	u, err := p.verify(r.Context(), identifier, secret)
+func (p *Pages) begin(r *http.Request, uiLocales string) request {
+	s, err := signinexp.Load(r.Context(), p.store)
 	if err != nil {
-		if !errors.Is(err, errBadCredentials) {
-			p.log.Error("sign-in failed", "err", err)
-			p.ErrorPage(w, r, http.StatusInternalServerError, "Server error", "Sign-in could not be completed. Try again later.")
-			return
-		}
-		p.failures.Fail(idKey, ipKey)
-		view.Error = "The username, email or password is incorrect."
-		p.render(w, http.StatusBadRequest, "signin", in, view)
-		return
+		p.log.Error("loading the sign-in experience failed; using defaults", "err", err)
+		s = signinexp.Default()
 	}
-	if u.IsSuspended {
-		view.Error = "This account is suspended. Contact the application's support."
-		p.render(w, http.StatusForbidden, "signin", in, view)
-		return
-	}
-	p.failures.Reset(idKey)
-	if err := p.provider.CompleteInteraction(w, r, in.ID, u.ID); err != nil {
-		p.interactionError(w, r, err)
-	}
+	return request{settings: s, tr: pick(r, uiLocales, s.LanguageInfo.AutoDetect, s.LanguageInfo.FallbackLanguage)}
 }
 
-var errBadCredentials = errors.New("bad credentials")
+func (q request) page(titleKey string) page {
+	return page{Title: q.tr.T(titleKey), Lang: q.tr.Lang(), Tr: q.tr, Branding: q.settings.Branding}
+}
 
-// verify finds the user by identifier and checks the password. An unknown
-// identifier costs the same hashing time as a wrong password, so the answer
-// and its timing reveal nothing about which accounts exist.
-func (p *Pages) verify(ctx context.Context, identifier, secret string) (*store.User, error) {
-	u, err := p.findUser(ctx, identifier)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordDigest == "") {
-		password.DummyVerify(p.opt.Password)
-		return nil, errBadCredentials
-	} else if err != nil {
-		return nil, err
-	}
-	ok, err := password.Verify(secret, u.PasswordDigest, u.PasswordAlgorithm)
+// theme serves the brand colours and custom CSS of the settings, so pages
+// carry no inline style and the CSP can forbid it.
+func (p *Pages) theme(w http.ResponseWriter, r *http.Request) {
+	s, err := signinexp.Load(r.Context(), p.store)
 	if err != nil {
-		p.log.Warn("stored password digest cannot be checked", "user_id", u.ID, "algorithm", u.PasswordAlgorithm, "err", err)
-		return nil, errBadCredentials
+		s = signinexp.Default()
 	}
-	if !ok {
-		return nil, errBadCredentials
+	var b strings.Builder
+	b.WriteString(":root { --primary: " + s.Color.PrimaryColor + "; }\n")
+	if s.Color.IsDarkModeEnabled && s.Color.DarkPrimaryColor != "" {
+		b.WriteString("@media (prefers-color-scheme: dark) { :root { --primary: " + s.Color.DarkPrimaryColor + "; } }\n")
 	}
-	u.LastSignInAt = p.opt.Now().UnixMilli()
-	if password.NeedsUpgrade(u.PasswordAlgorithm, u.PasswordDigest, p.opt.Password) {
-		if h, err := password.Hash(secret, p.opt.Password); err == nil {
-			u.PasswordDigest, u.PasswordAlgorithm = h, "Argon2id"
-		}
+	if s.CustomCSS != nil {
+		b.WriteString(*s.CustomCSS)
+		b.WriteString("\n")
 	}
-	if err := p.store.UpdateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(b.String()))
 }
 
-func (p *Pages) findUser(ctx context.Context, identifier string) (*store.User, error) {
-	switch {
-	case strings.Contains(identifier, "@"):
-		return p.store.FindUserByIdentifier(ctx, store.ByEmail, identifier)
-	case looksLikePhone(identifier):
-		u, err := p.store.FindUserByIdentifier(ctx, store.ByPhone, strings.TrimPrefix(identifier, "+"))
-		if errors.Is(err, store.ErrNotFound) {
-			return p.store.FindUserByIdentifier(ctx, store.ByUsername, identifier)
-		}
-		return u, err
-	default:
-		return p.store.FindUserByIdentifier(ctx, store.ByUsername, identifier)
-	}
+// errorPage renders a translated error page.
+func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, status int, titleKey, detailKey string) {
+	q := p.begin(r, r.URL.Query().Get("ui_locales"))
+	p.render(w, status, "error", nil, struct {
+		page
+		Detail string
+	}{q.page(titleKey), q.tr.T(detailKey)})
 }
 
-func looksLikePhone(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if len(s) < 6 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func humanWait(secs int) string {
-	if secs < 120 {
-		return strconv.Itoa(secs) + " seconds"
-	}
-	return strconv.Itoa((secs+59)/60) + " minutes"
-}
-
-func (p *Pages) clientIP(r *http.Request) string {
-	if p.opt.ClientIP != nil {
-		return p.opt.ClientIP(r)
-	}
-	return r.RemoteAddr
-}
-
-// interaction loads the interaction named in the path or shows why it cannot.
-func (p *Pages) interaction(w http.ResponseWriter, r *http.Request) (*oidc.Interaction, bool) {
-	in, err := p.provider.Interaction(r, r.PathValue("interaction"))
-	if err != nil {
-		p.interactionError(w, r, err)
-		return nil, false
-	}
-	return in, true
-}
-
-func (p *Pages) interactionError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, oidc.ErrInteractionNotFound):
-		p.ErrorPage(w, r, http.StatusBadRequest, "Sign-in expired",
-			"This sign-in page has expired or was already used. Go back to the application and sign in again.")
-	case errors.Is(err, oidc.ErrInteractionForeign):
-		p.ErrorPage(w, r, http.StatusBadRequest, "Sign-in started elsewhere",
-			"This sign-in was started in another browser. Go back to the application and sign in again from here.")
-	default:
-		p.log.Error("interaction failed", "err", err)
-		p.ErrorPage(w, r, http.StatusInternalServerError, "Server error", "Sign-in could not be completed. Try again later.")
-	}
-}
-
-// ErrorPage renders an error page; it is also the OpenID provider's.
+// ErrorPage renders an error page with a message given in English; it is
+// also the OpenID provider's error page.
 func (p *Pages) ErrorPage(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
-	p.render(w, status, "error", nil, struct{ Title, Detail string }{title, detail})
+	q := p.begin(r, r.URL.Query().Get("ui_locales"))
+	pg := q.page("")
+	pg.Title = title
+	p.render(w, status, "error", nil, struct {
+		page
+		Detail string
+	}{pg, detail})
 }
 
-func (p *Pages) render(w http.ResponseWriter, status int, page string, in *oidc.Interaction, data any) {
+func (p *Pages) render(w http.ResponseWriter, status int, name string, in *oidc.Interaction, data any) {
 	var buf bytes.Buffer
-	if err := pages[page].ExecuteTemplate(&buf, "layout", data); err != nil {
-		p.log.Error("rendering page failed", "page", page, "err", err)
+	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		p.log.Error("rendering page failed", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -305,4 +204,26 @@ func (p *Pages) render(w http.ResponseWriter, status int, page string, in *oidc.
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// interaction loads the interaction named in the path or shows why it cannot.
+func (p *Pages) interaction(w http.ResponseWriter, r *http.Request) (*oidc.Interaction, bool) {
+	in, err := p.provider.Interaction(r, r.PathValue("interaction"))
+	if err != nil {
+		p.interactionError(w, r, err)
+		return nil, false
+	}
+	return in, true
+}
+
+func (p *Pages) interactionError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, oidc.ErrInteractionNotFound):
+		p.errorPage(w, r, http.StatusBadRequest, "page.expired.title", "page.expired.detail")
+	case errors.Is(err, oidc.ErrInteractionForeign):
+		p.errorPage(w, r, http.StatusBadRequest, "page.foreign.title", "page.foreign.detail")
+	default:
+		p.log.Error("interaction failed", "err", err)
+		p.errorPage(w, r, http.StatusInternalServerError, "page.server_error.title", "page.server_error.detail")
+	}
 }

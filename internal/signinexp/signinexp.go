@@ -144,11 +144,16 @@ type SentinelPolicy struct {
 func Default() *Settings {
 	s := &Settings{
 		TenantID: "default", ID: "default",
-		Color:                        Color{PrimaryColor: "#6139F6", DarkPrimaryColor: "#8768F8"},
-		Branding:                     Branding{},
-		LanguageInfo:                 LanguageInfo{AutoDetect: true, FallbackLanguage: "en"},
-		AgreeToTermsPolicy:           "Automatic",
-		SignIn:                       SignIn{Methods: []SignInMethod{{Identifier: Username, Password: true, IsPasswordPrimary: true}}},
+		Color:              Color{PrimaryColor: "#6139F6", DarkPrimaryColor: "#8768F8"},
+		Branding:           Branding{},
+		LanguageInfo:       LanguageInfo{AutoDetect: true, FallbackLanguage: "en"},
+		AgreeToTermsPolicy: "Automatic",
+		// Logto seeds username only; Gatehouse also offers email so that a
+		// fresh install signs in users created with just an email.
+		SignIn: SignIn{Methods: []SignInMethod{
+			{Identifier: Username, Password: true, IsPasswordPrimary: true},
+			{Identifier: Email, Password: true, IsPasswordPrimary: true},
+		}},
 		SignUp:                       SignUp{Identifiers: []string{Username}, Password: true},
 		SocialSignInConnectorTargets: []string{},
 		SignInMode:                   "SignInAndRegister",

@@ -41,7 +41,7 @@ func TestPatchRejects(t *testing.T) {
 		`{"color": {"primaryColor": "red"}}`: "color.primaryColor",
 		`{"color": "blue"}`:                  "color",
 		`{"signInMode": "Everything"}`:       "signInMode",
-		`{"signUp": {"identifiers": ["email"], "password": true, "verify": true}}`: "signIn.methods",
+		`{"signUp": {"identifiers": ["phone"], "password": true, "verify": true}}`: "signIn.methods",
 		`{"signIn": {"methods": [{"identifier": "fax", "password": true}]}}`:       "signIn.methods[0].identifier",
 		`{"passwordPolicy": {"length": {"min": 20, "max": 10}}}`:                   "passwordPolicy.length",
 		`{"termsOfUseUrl": "javascript:alert(1)"}`:                                 "termsOfUseUrl",

@@ -1,0 +1,215 @@
+package experience
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+)
+
+type signInView struct {
+	page
+	AppName, InteractionID, CSRFToken, Identifier, Error string
+	IdentifierLabel, IdentifierType                      string
+}
+
+// passwordIdentifiers lists the identifiers the settings let users sign in
+// with a password, in the configured order.
+func passwordIdentifiers(s *signinexp.Settings) []string {
+	var out []string
+	for _, m := range s.SignIn.Methods {
+		if m.Password {
+			out = append(out, m.Identifier)
+		}
+	}
+	return out
+}
+
+// identifierLabel joins the identifiers' names: "Username or email".
+func identifierLabel(tr translator, kinds []string, inner bool) string {
+	names := make([]string, len(kinds))
+	lower := tr.T("grammar.lowercase_inner") == "true"
+	for i, k := range kinds {
+		names[i] = tr.T("field." + k)
+		if lower && (i > 0 || inner) {
+			names[i] = strings.ToLower(names[i][:1]) + names[i][1:]
+		}
+	}
+	if len(names) == 0 {
+		return tr.T("field.username")
+	}
+	label := names[0]
+	for _, n := range names[1:] {
+		label = tr.T("field.or", "a", label, "b", n)
+	}
+	return label
+}
+
+func (p *Pages) signInView(q request, in *oidc.Interaction) signInView {
+	kinds := passwordIdentifiers(q.settings)
+	v := signInView{page: q.page("sign_in.title"), AppName: in.ClientName, InteractionID: in.ID, CSRFToken: in.CSRFToken,
+		IdentifierLabel: identifierLabel(q.tr, kinds, false), IdentifierType: "text"}
+	if len(kinds) == 1 && kinds[0] == signinexp.Email {
+		v.IdentifierType = "email"
+	}
+	return v
+}
+
+func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request) {
+	in, ok := p.interaction(w, r)
+	if !ok {
+		return
+	}
+	q := p.begin(r, in.UILocales)
+	v := p.signInView(q, in)
+	v.Identifier = in.LoginHint
+	if v.Identifier == "" {
+		v.Identifier = in.Identifier
+	}
+	p.render(w, http.StatusOK, "signin", in, v)
+}
+
+func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "page.invalid_form.title", "page.invalid_form.detail")
+		return
+	}
+	in, ok := p.interaction(w, r)
+	if !ok {
+		return
+	}
+	if !in.CSRFMatches(r.PostForm.Get("csrf_token")) {
+		p.errorPage(w, r, http.StatusForbidden, "page.refused.title", "page.refused.detail")
+		return
+	}
+	q := p.begin(r, in.UILocales)
+	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
+	secret := r.PostForm.Get("password")
+	v := p.signInView(q, in)
+	v.Identifier = identifier
+	kinds := passwordIdentifiers(q.settings)
+	phrase := identifierLabel(q.tr, kinds, true)
+	if identifier == "" || secret == "" {
+		v.Error = q.tr.T("error.missing_fields", "identifier", phrase)
+		p.render(w, http.StatusBadRequest, "signin", in, v)
+		return
+	}
+	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.opt.ClientIP(r)
+	if wait, blocked := p.failures.Blocked(idKey, ipKey); blocked {
+		secs := int(wait/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		v.Error = q.tr.T("error.too_many_attempts", "wait", humanWait(q.tr, secs))
+		p.render(w, http.StatusTooManyRequests, "signin", in, v)
+		return
+	}
+	u, err := p.verify(r.Context(), kinds, identifier, secret)
+	if err != nil {
+		if !errors.Is(err, errBadCredentials) {
+			p.log.Error("sign-in failed", "err", err)
+			p.errorPage(w, r, http.StatusInternalServerError, "page.server_error.title", "page.server_error.detail")
+			return
+		}
+		p.failures.Fail(idKey, ipKey)
+		v.Error = q.tr.T("error.invalid_credentials", "identifier", phrase)
+		p.render(w, http.StatusBadRequest, "signin", in, v)
+		return
+	}
+	if u.IsSuspended {
+		v.Error = q.tr.T("error.suspended")
+		p.render(w, http.StatusForbidden, "signin", in, v)
+		return
+	}
+	p.failures.Reset(idKey)
+	if err := p.provider.CompleteInteraction(w, r, in.ID, u.ID); err != nil {
+		p.interactionError(w, r, err)
+	}
+}
+
+var errBadCredentials = errors.New("bad credentials")
+
+// verify finds the user by identifier and checks the password. An unknown
+// identifier costs the same hashing time as a wrong password, so the answer
+// and its timing reveal nothing about which accounts exist.
+func (p *Pages) verify(ctx context.Context, kinds []string, identifier, secret string) (*store.User, error) {
+	u, err := p.findUser(ctx, kinds, identifier)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordDigest == "") {
+		password.DummyVerify(p.opt.Password)
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	ok, err := password.Verify(secret, u.PasswordDigest, u.PasswordAlgorithm)
+	if err != nil {
+		p.log.Warn("stored password digest cannot be checked", "user_id", u.ID, "algorithm", u.PasswordAlgorithm, "err", err)
+		return nil, errBadCredentials
+	}
+	if !ok {
+		return nil, errBadCredentials
+	}
+	u.LastSignInAt = p.opt.Now().UnixMilli()
+	if password.NeedsUpgrade(u.PasswordAlgorithm, u.PasswordDigest, p.opt.Password) {
+		if h, err := password.Hash(secret, p.opt.Password); err == nil {
+			u.PasswordDigest, u.PasswordAlgorithm = h, password.Argon2id
+		}
+	}
+	if err := p.store.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// findUser looks the identifier up as the kinds the settings allow: an
+// email when it has an @, a phone number when it is digits, else a username.
+func (p *Pages) findUser(ctx context.Context, kinds []string, identifier string) (*store.User, error) {
+	allowed := func(k string) bool {
+		for _, a := range kinds {
+			if a == k {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case strings.Contains(identifier, "@"):
+		if allowed(signinexp.Email) {
+			return p.store.FindUserByIdentifier(ctx, store.ByEmail, identifier)
+		}
+	case looksLikePhone(identifier) && allowed(signinexp.Phone):
+		u, err := p.store.FindUserByIdentifier(ctx, store.ByPhone, strings.TrimPrefix(identifier, "+"))
+		if !errors.Is(err, store.ErrNotFound) || !allowed(signinexp.Username) {
+			return u, err
+		}
+		return p.store.FindUserByIdentifier(ctx, store.ByUsername, identifier)
+	case allowed(signinexp.Username):
+		return p.store.FindUserByIdentifier(ctx, store.ByUsername, identifier)
+	}
+	return nil, store.ErrNotFound
+}
+
+func looksLikePhone(s string) bool {
+	s = strings.TrimPrefix(s, "+")
+	if len(s) < 6 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func humanWait(tr translator, secs int) string {
+	if secs < 120 {
+		return tr.T("wait.seconds", "n", strconv.Itoa(secs))
+	}
+	return tr.T("wait.minutes", "n", strconv.Itoa((secs+59)/60))
+}
