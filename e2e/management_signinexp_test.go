@@ -34,10 +34,10 @@ func TestManagementSignInExperience(t *testing.T) {
 			t.Fatalf("defaults = %+v", s)
 		}
 		m.do("PATCH", "/api/sign-in-exp", map[string]any{
-			"color":  map[string]any{"primaryColor": "#0A7F5A"},
-			"signIn": map[string]any{"methods": []map[string]any{{"identifier": "email", "password": true, "verificationCode": false, "isPasswordPrimary": true}, {"identifier": "username", "password": true, "verificationCode": false, "isPasswordPrimary": true}}},
-			"signUp": map[string]any{"identifiers": []string{"email"}, "password": true, "verify": true},
-			"passwordPolicy": map[string]any{"length": map[string]any{"min": 12, "max": 256}},
+			"color":           map[string]any{"primaryColor": "#0A7F5A"},
+			"signIn":          map[string]any{"methods": []map[string]any{{"identifier": "email", "password": true, "verificationCode": false, "isPasswordPrimary": true}, {"identifier": "username", "password": true, "verificationCode": false, "isPasswordPrimary": true}}},
+			"signUp":          map[string]any{"identifiers": []string{"email"}, "password": true, "verify": true},
+			"passwordPolicy":  map[string]any{"length": map[string]any{"min": 12, "max": 256}},
 			"someFutureField": true,
 		}, 200, &s)
 		m.do("GET", "/api/sign-in-exp", nil, 200, &s)

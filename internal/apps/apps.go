@@ -203,6 +203,9 @@ type JSON struct {
 	CustomData           json.RawMessage            `json:"customData"`
 	IsThirdParty         bool                       `json:"isThirdParty"`
 	CreatedAt            int64                      `json:"createdAt"`
+	// AppLevelAccessControlEnabled is Logto's organization-level access
+	// control switch; Gatehouse has no organizations yet.
+	AppLevelAccessControlEnabled bool `json:"appLevelAccessControlEnabled"`
 }
 
 // ToJSON renders app; secret is the plain secret when it may be shown.

@@ -549,7 +549,11 @@ func checkRoles(r *http.Request, st store.Store, ids []string, want store.RoleTy
 			return err
 		}
 		if role.Type != want {
-			return unprocessable("role.type_mismatch", "The role "+role.Name+" is of type "+string(role.Type)+", not "+string(want)+".")
+			code := "application.invalid_role_type"
+			if want == store.UserRole {
+				code = "user.invalid_role_type"
+			}
+			return unprocessable(code, "The role "+role.Name+" is of type "+string(role.Type)+", not "+string(want)+".")
 		}
 	}
 	return nil

@@ -81,6 +81,14 @@ func Seed(ctx context.Context, st store.Store) error {
 			return err
 		}
 	}
+	// The role is seeded once, with the scope; an administrator may change
+	// or delete it afterwards and it is not brought back. Whether seeding
+	// happened is remembered in the settings.
+	if _, err := st.GetSetting(ctx, seededRoleSetting); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	role, err := st.GetRoleByName(ctx, ManagementAPIRoleName)
 	if errors.Is(err, store.ErrNotFound) {
 		role = &store.Role{ID: id.New(id.RecordLength), Name: ManagementAPIRoleName, Type: store.M2MRole,
@@ -93,5 +101,11 @@ func Seed(ctx context.Context, st store.Store) error {
 	if err != nil {
 		return err
 	}
-	return st.AddRoleScopes(ctx, role.ID, []string{scope.ID})
+	if err := st.AddRoleScopes(ctx, role.ID, []string{scope.ID}); err != nil {
+		return err
+	}
+	return st.PutSetting(ctx, seededRoleSetting, []byte(`{"seeded":true}`))
 }
+
+// seededRoleSetting records that the Management API role was seeded.
+const seededRoleSetting = "seed.management-api-role"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/id"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -56,16 +57,61 @@ func (s *Store) GetRoleByName(ctx context.Context, name string) (*store.Role, er
 // ListRoles returns the roles of roleType (all when it is empty) in creation
 // order with their total count.
 func (s *Store) ListRoles(ctx context.Context, roleType store.RoleType, page store.Page) ([]store.Role, int, error) {
+	return s.FindRoles(ctx, store.RoleFilter{Type: roleType}, page)
+}
+
+// FindRoles returns the roles that pass f in creation order with their total
+// count before paging.
+func (s *Store) FindRoles(ctx context.Context, f store.RoleFilter, page store.Page) ([]store.Role, int, error) {
 	var a args
-	var where string
-	if roleType != "" {
-		where = "type = " + a.add(string(roleType))
+	var where []string
+	if f.Type != "" {
+		where = append(where, "type = "+a.add(string(f.Type)))
 	}
-	roles, total, err := listPage(ctx, s, "roles", roleColumns, where, a, page, scanRole)
+	if f.Search != "" {
+		where = append(where, s.dialect.containsFold(&a, f.Search, "id", "name", "description"))
+	}
+	if f.ExcludeUserID != "" {
+		where = append(where, "id NOT IN (SELECT role_id FROM users_roles WHERE user_id = "+a.add(f.ExcludeUserID)+")")
+	}
+	if f.ExcludeApplicationID != "" {
+		where = append(where, "id NOT IN (SELECT role_id FROM applications_roles WHERE application_id = "+a.add(f.ExcludeApplicationID)+")")
+	}
+	roles, total, err := listPage(ctx, s, "roles", roleColumns, strings.Join(where, " AND "), a, page, scanRole)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list roles: %w", err)
 	}
 	return roles, total, nil
+}
+
+// ListRoleUsers returns the users holding roleID that match search in
+// creation order with their total count before paging.
+func (s *Store) ListRoleUsers(ctx context.Context, roleID, search string, page store.Page) ([]store.User, int, error) {
+	var a args
+	where := "id IN (SELECT user_id FROM users_roles WHERE role_id = " + a.add(roleID) + ")"
+	if search != "" {
+		where += " AND " + s.dialect.containsFold(&a, search, "id", "username", "primary_email", "primary_phone", "name")
+	}
+	users, total, err := listPage(ctx, s, "users", userColumns, where, a, page, scanUser)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users of role %s: %w", roleID, err)
+	}
+	return users, total, nil
+}
+
+// ListRoleApplications returns the applications holding roleID that match
+// search in creation order with their total count before paging.
+func (s *Store) ListRoleApplications(ctx context.Context, roleID, search string, page store.Page) ([]store.Application, int, error) {
+	var a args
+	where := "id IN (SELECT application_id FROM applications_roles WHERE role_id = " + a.add(roleID) + ")"
+	if search != "" {
+		where += " AND " + s.dialect.containsFold(&a, search, "id", "name", "description")
+	}
+	apps, total, err := listPage(ctx, s, "applications", applicationColumns, where, a, page, scanApplication)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list applications of role %s: %w", roleID, err)
+	}
+	return apps, total, nil
 }
 
 // UpdateRole overwrites every field of the role r.ID except CreatedAt.

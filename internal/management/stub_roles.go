@@ -1,4 +1,0 @@
-package management
-
-// registerRoles is replaced by the roles family's own file.
-func (a *API) registerRoles() {}
