@@ -201,7 +201,9 @@ func (p *Pages) render(w http.ResponseWriter, status int, name string, in *oidc.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin keeps the interaction out of the app's logs while the
+	// form post still carries a real Origin for the cross-site check.
+	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

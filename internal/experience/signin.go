@@ -119,6 +119,7 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		p.failures.Fail(idKey, ipKey)
 		v.Error = q.tr.T("error.invalid_credentials", "identifier", phrase)
+		v.Title = q.tr.T("error.title_prefix", "title", v.Title)
 		p.render(w, http.StatusBadRequest, "signin", in, v)
 		return
 	}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure headless Chromium is installed at /usr/bin/chromium for the
+# browser tests (e2e/browser_test.go), installing Debian's chromium package
+# when it is missing. The browser tests fail (never skip) without it.
+set -euo pipefail
+chromium=/usr/bin/chromium
+if [ -x "$chromium" ]; then
+  exit 0
+fi
+echo "ensure-chromium: $chromium is missing; installing Debian's chromium package" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-chromium: apt-get is not available; install Chromium so that $chromium exists" >&2
+  exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-chromium: installing needs root; run: sudo $0 (or apt-get install chromium)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "ensure-chromium: apt-get update" >&2
+if ! apt-get update >&2; then
+  echo "ensure-chromium: apt-get update failed; cannot install chromium" >&2
+  exit 1
+fi
+echo "ensure-chromium: apt-get install -y --no-install-recommends chromium" >&2
+if ! apt-get install -y --no-install-recommends chromium >&2; then
+  echo "ensure-chromium: apt-get install chromium failed; the browser tests need $chromium" >&2
+  exit 1
+fi
+if [ ! -x "$chromium" ]; then
+  echo "ensure-chromium: the chromium package is installed but $chromium is missing" >&2
+  exit 1
+fi
+echo "ensure-chromium: $("$chromium" --version 2>/dev/null || echo "$chromium") installed" >&2
