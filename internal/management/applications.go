@@ -567,11 +567,11 @@ func (a *API) assignApplicationRoles(w http.ResponseWriter, r *http.Request) err
 	if len(body.RoleIDs) == 0 {
 		return invalid("roleIds", "must name at least one role")
 	}
-	err := a.store.InTx(r.Context(), func(tx store.Store) error {
-		app, err := a.m2mApplication(r)
-		if err != nil {
-			return err
-		}
+	app, err := a.m2mApplication(r)
+	if err != nil {
+		return err
+	}
+	err = a.store.InTx(r.Context(), func(tx store.Store) error {
 		if err := checkRoles(r, tx, body.RoleIDs, store.M2MRole); err != nil {
 			return err
 		}
@@ -592,11 +592,11 @@ func (a *API) replaceApplicationRoles(w http.ResponseWriter, r *http.Request) er
 	if body.RoleIDs == nil {
 		return invalid("roleIds", "is required")
 	}
-	err := a.store.InTx(r.Context(), func(tx store.Store) error {
-		app, err := a.m2mApplication(r)
-		if err != nil {
-			return err
-		}
+	app, err := a.m2mApplication(r)
+	if err != nil {
+		return err
+	}
+	err = a.store.InTx(r.Context(), func(tx store.Store) error {
 		if err := checkRoles(r, tx, body.RoleIDs, store.M2MRole); err != nil {
 			return err
 		}

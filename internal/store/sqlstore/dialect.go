@@ -26,7 +26,16 @@ type dialect struct {
 	containsFold func(a *args, text string, columns ...string) string
 
 	// types replaces the type placeholders in migrations (see migrate.go).
+	// Besides {{BYTES}} there is {{POSTGRES}}: a line that starts with it
+	// runs on PostgreSQL only (SQLite sees a comment), for indexes that
+	// only PostgreSQL needs.
 	types *strings.Replacer
+
+	// bytewise follows a text expression to compare it byte by byte (in
+	// code point order), whatever the database's collation: PostgreSQL
+	// needs COLLATE "C", SQLite's default BINARY collation already is.
+	// Range scans over prefixes rely on it (see users.go).
+	bytewise string
 
 	// lockMigrations serialises concurrent migrators. It runs first in the
 	// migration transaction and holds until that transaction ends.
@@ -70,7 +79,8 @@ var sqliteDialect = &dialect{
 		p := a.add("%" + likeEscaper.Replace(text) + "%")
 		return anyOf(columns, func(c string) string { return c + " LIKE " + p + ` ESCAPE '\'` })
 	},
-	types: strings.NewReplacer("{{BYTES}}", "BLOB"),
+	types:    strings.NewReplacer("{{BYTES}}", "BLOB", "{{POSTGRES}}", "--"),
+	bytewise: "",
 	// With _txlock=immediate the migration transaction already holds the
 	// database's only write lock.
 	lockMigrations: func(context.Context, *sql.Tx) error { return nil },
@@ -92,7 +102,8 @@ var postgresDialect = &dialect{
 		p := a.add(strings.ToLower("%" + likeEscaper.Replace(text) + "%"))
 		return anyOf(columns, func(c string) string { return "lower(" + c + ") LIKE " + p })
 	},
-	types: strings.NewReplacer("{{BYTES}}", "BYTEA"),
+	types:    strings.NewReplacer("{{BYTES}}", "BYTEA", "{{POSTGRES}}", ""),
+	bytewise: ` COLLATE "C"`,
 	lockMigrations: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey))
 		return err

@@ -124,7 +124,7 @@ func (s *Store) ListUsers(ctx context.Context, search string, page store.Page) (
 	if search != "" {
 		where = s.dialect.containsFold(&a, search, "id", "username", "primary_email", "primary_phone", "name")
 	}
-	users, total, err := listPage(ctx, s, "users", userColumns, where, a, page, scanUser)
+	users, total, err := s.usersPage(ctx, where, a, page)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}

@@ -1,4 +1,0 @@
-package management
-
-// registerConfigs is replaced by the configs family's own file.
-func (a *API) registerConfigs() {}

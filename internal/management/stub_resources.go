@@ -1,4 +1,0 @@
-package management
-
-// registerResources is replaced by the resources family's own file.
-func (a *API) registerResources() {}

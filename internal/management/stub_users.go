@@ -1,4 +1,0 @@
-package management
-
-// registerUsers is replaced by the users family's own file.
-func (a *API) registerUsers() {}
