@@ -87,6 +87,10 @@ func TestManagementApplications(t *testing.T) {
 			t.Fatalf("secrets = %+v", secrets)
 		}
 
+		// The legacy secret goes only once another secret can take over.
+		if code := m.fails("DELETE", "/api/applications/"+web.ID+"/legacy-secret", nil, 400); code != "application.no_other_secret" {
+			t.Fatalf("deleting the only secret: %s", code)
+		}
 		var got appJSON
 		m.do("GET", "/api/applications/"+web.ID, nil, 200, &got)
 		if got.Name != "PanBot Dashboard" || got.Secret != web.Secret || got.Description == nil || *got.Description != "dashboard" {
@@ -118,6 +122,23 @@ func TestManagementApplications(t *testing.T) {
 		m.do("PATCH", "/api/applications/"+web.ID+"/secrets/ci", map[string]any{"name": "ci-2"}, 200, &added)
 		m.do("DELETE", "/api/applications/"+web.ID+"/secrets/ci-2", nil, 204, nil)
 		m.fails("DELETE", "/api/applications/"+web.ID+"/secrets/ci-2", nil, 404)
+
+		var spare struct{ Value string }
+		m.do("POST", "/api/applications/"+web.ID+"/secrets", map[string]any{"name": "spare"}, 201, &spare)
+		var withoutLegacy appJSON
+		m.do("DELETE", "/api/applications/"+web.ID+"/legacy-secret", nil, 200, &withoutLegacy)
+		if withoutLegacy.Secret != "" {
+			t.Fatalf("legacy secret still shown: %q", withoutLegacy.Secret)
+		}
+		if res := tokenRequest(t, in.Issuer, web.ID, web.Secret, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}); res.Error != "invalid_client" {
+			t.Fatalf("deleted legacy secret still authenticates: %s", res.raw)
+		}
+		if res := tokenRequest(t, in.Issuer, web.ID, spare.Value, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}); res.Error != "invalid_grant" {
+			t.Fatalf("remaining secret does not authenticate: %s", res.raw)
+		}
+		m.fails("DELETE", "/api/applications/"+web.ID+"/legacy-secret", nil, 400)
+		m.fails("DELETE", "/api/applications/nope/legacy-secret", nil, 404)
+		web.Secret = spare.Value
 
 		// M2M roles.
 		var worker appJSON

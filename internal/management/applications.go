@@ -18,6 +18,7 @@ func (a *API) registerApplications() {
 	a.handle("PATCH", "/api/applications/{id}", "UpdateApplication", 200, "Update an application", a.updateApplication)
 	a.handle("DELETE", "/api/applications/{id}", "DeleteApplication", 204, "Delete an application", a.deleteApplication)
 	a.handle("PATCH", "/api/applications/{applicationId}/custom-data", "UpdateApplicationCustomData", 200, "Merge into an application's custom data", a.updateApplicationCustomData)
+	a.handle("DELETE", "/api/applications/{id}/legacy-secret", "DeleteApplicationLegacySecret", 200, "Delete the application's legacy secret", a.deleteLegacySecret)
 	a.handle("GET", "/api/applications/{id}/secrets", "ListApplicationSecrets", 200, "List an application's secrets", a.listApplicationSecrets)
 	a.handle("POST", "/api/applications/{id}/secrets", "CreateApplicationSecret", 201, "Add a secret to an application", a.createApplicationSecret)
 	a.handle("DELETE", "/api/applications/{id}/secrets/{name}", "DeleteApplicationSecret", 204, "Delete a secret", a.deleteApplicationSecret)
@@ -633,4 +634,47 @@ func (a *API) deleteApplicationRole(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return noContent(w)
+}
+
+// deleteLegacySecret removes the secret shown as the application's
+// "secret" (its "Default secret"), once another live secret can take over,
+// so that no confidential application is left unable to authenticate.
+func (a *API) deleteLegacySecret(w http.ResponseWriter, r *http.Request) error {
+	var app *store.Application
+	err := a.store.InTx(r.Context(), func(tx store.Store) error {
+		var err error
+		app, err = tx.GetApplication(r.Context(), r.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("application", r.PathValue("id"))
+		} else if err != nil {
+			return err
+		}
+		secrets, err := tx.ListApplicationSecrets(r.Context(), app.ID)
+		if err != nil {
+			return err
+		}
+		hasLegacy, others := false, 0
+		now := a.now().UnixMilli()
+		for _, s := range secrets {
+			switch {
+			case s.Name == apps.DefaultSecretName:
+				hasLegacy = true
+			case s.ExpiresAt == 0 || s.ExpiresAt > now:
+				others++
+			}
+		}
+		if !hasLegacy {
+			return &Error{Status: http.StatusBadRequest, Code: "application.legacy_secret_not_found", Message: "The application has no legacy secret."}
+		}
+		if others == 0 {
+			return &Error{Status: http.StatusBadRequest, Code: "application.no_other_secret",
+				Message: "Add another secret before deleting the legacy one, or the application could no longer authenticate."}
+		}
+		return tx.DeleteApplicationSecret(r.Context(), app.ID, apps.DefaultSecretName)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apps.ToJSON(app, ""))
+	return nil
 }
