@@ -85,7 +85,7 @@ func TestSignInFollowsSettings(t *testing.T) {
 	if loc := b.signIn(t, u, "kitchen@example.com", "Kitchen-Pass-2024!"); loc.Query().Get("code") == "" {
 		t.Fatal("email sign-in gave no code")
 	}
-	resp, err := http.Get(r.URL + "/sign-in/theme.css")
+	resp, err := http.Get(r.URL + "/assets/theme.css")
 	if err != nil {
 		t.Fatal(err)
 	}

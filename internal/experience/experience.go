@@ -6,9 +6,11 @@ package experience
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -27,24 +29,36 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pages = map[string]*template.Template{
-	"signin": parsePage("signin"),
-	"error":  parsePage("error"),
-}
+var pages = map[string]*template.Template{}
 
-func parsePage(name string) *template.Template {
-	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+func init() {
+	for _, name := range []string{"signin", "error", "register", "identify", "code", "consent", "message", "signout"} {
+		pages[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
+	}
 }
 
 // Interactions is what the pages need from the OpenID provider.
 type Interactions interface {
 	Interaction(r *http.Request, id string) (*oidc.Interaction, error)
 	CompleteInteraction(w http.ResponseWriter, r *http.Request, id, userID string) error
+	AbortInteraction(w http.ResponseWriter, r *http.Request, id, code, description string) error
+	SavePagesState(r *http.Request, id string, state []byte) error
+	NeedsConsent(r *http.Request, id, userID string) (bool, error)
+	GrantConsent(r *http.Request, id, userID string) error
+}
+
+// Codes sends and checks one-time verification codes (internal/verification).
+type Codes interface {
+	Send(ctx context.Context, channel, to, purpose, locale, ip string) error
+	Verify(ctx context.Context, channel, to, purpose, code string) error
 }
 
 // Options configures the pages.
 type Options struct {
 	Password password.Params
+	// Codes sends verification codes; without it the pages offer no
+	// code-based flows.
+	Codes Codes
 	// ClientIP returns the request's source address as the server trusts it.
 	ClientIP func(*http.Request) string
 	// MaxFailures and FailureWindow set the lockout per identifier and per IP.
@@ -99,14 +113,31 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, r, http.StatusForbidden, "page.refused.title", "page.cross_site.detail")
 	}))
-	mux.Handle("GET /sign-in/static/", http.StripPrefix("/sign-in/", staticHandler()))
-	mux.HandleFunc("GET /sign-in/theme.css", p.theme)
-	mux.HandleFunc("GET /sign-in/{interaction}", p.showSignIn)
-	mux.Handle("POST /sign-in/{interaction}", cop.Handler(http.HandlerFunc(p.submitSignIn)))
+	// Assets live outside /sign-in/, whose next segment is an interaction.
+	mux.Handle("GET /assets/", http.StripPrefix("/assets/", staticHandler()))
+	mux.HandleFunc("GET /assets/theme.css", p.theme)
+	get := func(pattern string, h interactionHandler) { mux.Handle("GET "+pattern, p.viewed(h)) }
+	post := func(pattern string, h interactionHandler) { mux.Handle("POST "+pattern, cop.Handler(p.posted(h))) }
+	get("/sign-in/{interaction}", p.showFirstScreen)
+	post("/sign-in/{interaction}", p.submitSignIn)
+	get("/sign-in/{interaction}/register", p.showRegister)
+	post("/sign-in/{interaction}/register", p.submitRegister)
+	get("/sign-in/{interaction}/forgot-password", p.showForgotPassword)
+	post("/sign-in/{interaction}/forgot-password", p.submitForgotPassword)
+	get("/sign-in/{interaction}/passwordless", p.showPasswordless)
+	post("/sign-in/{interaction}/passwordless", p.submitPasswordless)
+	get("/sign-in/{interaction}/code", p.showCode)
+	post("/sign-in/{interaction}/code", p.submitCode)
+	post("/sign-in/{interaction}/code/resend", p.resendCode)
+	post("/sign-in/{interaction}/consent", p.submitConsent)
 }
 
 func staticHandler() http.Handler {
-	files := http.FileServerFS(staticFS)
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)

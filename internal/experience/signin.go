@@ -15,9 +15,10 @@ import (
 )
 
 type signInView struct {
-	page
-	AppName, InteractionID, CSRFToken, Identifier, Error string
-	IdentifierLabel, IdentifierType                      string
+	form
+	IdentifierLabel, IdentifierType           string
+	Notice                                    string
+	ForgotPassword, Passwordless, CanRegister bool
 }
 
 // passwordIdentifiers lists the identifiers the settings let users sign in
@@ -54,19 +55,19 @@ func identifierLabel(tr translator, kinds []string, inner bool) string {
 
 func (p *Pages) signInView(q request, in *oidc.Interaction) signInView {
 	kinds := passwordIdentifiers(q.settings)
-	v := signInView{page: q.page("sign_in.title"), AppName: in.ClientName, InteractionID: in.ID, CSRFToken: in.CSRFToken,
-		IdentifierLabel: identifierLabel(q.tr, kinds, false), IdentifierType: "text"}
-	if len(kinds) == 1 && kinds[0] == signinexp.Email {
-		v.IdentifierType = "email"
+	s := q.settings
+	v := signInView{form: p.newForm(q, in, "sign_in.title"),
+		IdentifierLabel: identifierLabel(q.tr, kinds, false), IdentifierType: inputType(kinds),
+		ForgotPassword: p.opt.Codes != nil && len(s.ForgotPasswordMethods) > 0,
+		Passwordless:   p.opt.Codes != nil && len(codeIdentifiers(s)) > 0,
+		CanRegister:    s.SignInMode != "SignIn",
 	}
+	v.Terms = termsView(s, false, false)
 	return v
 }
 
-func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request) {
-	in, ok := p.interaction(w, r)
-	if !ok {
-		return
-	}
+// showSignIn renders the password sign-in page.
+func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
 	q := p.begin(r, in.UILocales)
 	v := p.signInView(q, in)
 	v.Identifier = in.LoginHint
@@ -76,20 +77,7 @@ func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request) {
 	p.render(w, http.StatusOK, "signin", in, v)
 }
 
-func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, "page.invalid_form.title", "page.invalid_form.detail")
-		return
-	}
-	in, ok := p.interaction(w, r)
-	if !ok {
-		return
-	}
-	if !in.CSRFMatches(r.PostForm.Get("csrf_token")) {
-		p.errorPage(w, r, http.StatusForbidden, "page.refused.title", "page.refused.detail")
-		return
-	}
+func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
 	q := p.begin(r, in.UILocales)
 	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
 	secret := r.PostForm.Get("password")
@@ -103,6 +91,7 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.opt.ClientIP(r)
+	p.configureLockout(q.settings)
 	if wait, blocked := p.failures.Blocked(idKey, ipKey); blocked {
 		secs := int(wait/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -129,9 +118,7 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.failures.Reset(idKey)
-	if err := p.provider.CompleteInteraction(w, r, in.ID, u.ID); err != nil {
-		p.interactionError(w, r, err)
-	}
+	p.finish(w, r, in, u)
 }
 
 var errBadCredentials = errors.New("bad credentials")
@@ -213,4 +200,18 @@ func humanWait(tr translator, secs int) string {
 		return tr.T("wait.seconds", "n", strconv.Itoa(secs))
 	}
 	return tr.T("wait.minutes", "n", strconv.Itoa((secs+59)/60))
+}
+
+// configureLockout applies the sign-in experience's sentinel policy
+// (maxAttempts failures lock for lockoutDuration minutes) over the
+// server's defaults.
+func (p *Pages) configureLockout(s *signinexp.Settings) {
+	max, window := p.opt.MaxFailures, p.opt.FailureWindow
+	if s.SentinelPolicy.MaxAttempts != nil && *s.SentinelPolicy.MaxAttempts > 0 {
+		max = *s.SentinelPolicy.MaxAttempts
+	}
+	if s.SentinelPolicy.LockoutDuration != nil && *s.SentinelPolicy.LockoutDuration > 0 {
+		window = time.Duration(*s.SentinelPolicy.LockoutDuration) * time.Minute
+	}
+	p.failures.Configure(max, window)
 }

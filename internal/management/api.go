@@ -97,6 +97,7 @@ func New(opt Options) *API {
 	a.registerUsers()
 	a.registerConfigs()
 	a.registerSignInExperience()
+	a.registerConnectors()
 	a.registerPasswordCheck()
 	a.registerDocs()
 	return a

@@ -85,7 +85,17 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess != nil && !req.hasPrompt("login") && !p.sessionTooOld(sess, req.MaxAge) {
 		if u, err := p.store.GetUser(r.Context(), sess.UserID); err == nil && !u.IsSuspended {
-			p.issueCode(w, r, req, sess.UserID, sess.AuthTime, sess.ID)
+			need, err := p.needsConsent(r.Context(), req, sess.UserID)
+			switch {
+			case err != nil:
+				p.redirectError(w, r, redirectURI, state, errServer())
+			case !need:
+				p.issueCode(w, r, req, sess.UserID, sess.AuthTime, sess.ID)
+			case req.hasPrompt("none"):
+				p.redirectError(w, r, redirectURI, state, newError(400, "consent_required", "the user must consent to this application"))
+			default:
+				p.startInteraction(w, r, req, sess)
+			}
 			return
 		}
 	}
@@ -93,7 +103,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, redirectURI, state, newError(400, "login_required", "end-user authentication is required"))
 		return
 	}
-	p.startInteraction(w, r, req)
+	p.startInteraction(w, r, req, nil)
 }
 
 // parseAuthRequest validates the parameters that are checked after the

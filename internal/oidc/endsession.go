@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -26,6 +27,21 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		clientID = aud
 	}
 	target := r.Form.Get("post_logout_redirect_uri")
+	// A sign-out that no application asked for (a bare link to this URL)
+	// is confirmed by the user, so another site cannot sign them out.
+	if target == "" && clientID == "" && p.opt.SignOutPage != nil {
+		sess, err := p.currentSession(r)
+		if err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
+			return
+		}
+		if sess == nil {
+			p.opt.SignedOutPage(w, r)
+			return
+		}
+		p.opt.SignOutPage(w, r, signOutToken(sess))
+		return
+	}
 	if target != "" {
 		c, err := p.lookupClient(r.Context(), clientID)
 		if err != nil || !slices.Contains(c.app.OIDCClientMetadata.PostLogoutRedirectURIs, target) {
@@ -40,7 +56,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target == "" {
-		p.errorPage(w, r, http.StatusOK, "Signed out", "You have been signed out.")
+		p.opt.SignedOutPage(w, r)
 		return
 	}
 	q := url.Values{}
@@ -65,4 +81,32 @@ func (p *Provider) idTokenAudience(token string) (string, bool) {
 		return "", false
 	}
 	return claims.Audience, true
+}
+
+// signOutToken binds a sign-out confirmation to the session it ends.
+func signOutToken(s *session) string { return digest("sign-out\x00" + s.ID) }
+
+// confirmSignOut ends the session after the user confirmed it.
+func (p *Provider) confirmSignOut(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, "Invalid request", "The sign-out request could not be read.")
+		return
+	}
+	sess, err := p.currentSession(r)
+	if err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
+		return
+	}
+	if sess != nil {
+		if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("xsrf")), []byte(signOutToken(sess))) != 1 {
+			p.errorPage(w, r, http.StatusForbidden, "Request refused", "The sign-out form's security token is missing or wrong.")
+			return
+		}
+		if err := p.endBrowserSession(w, r); err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
+			return
+		}
+	}
+	p.opt.SignedOutPage(w, r)
 }

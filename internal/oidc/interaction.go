@@ -25,6 +25,13 @@ type interactionState struct {
 	Request   authRequest `json:"request"`
 	Binding   string      `json:"binding"` // digest of the browser's binding cookie
 	CSRFToken string      `json:"csrf"`
+	// SessionUserID is set when the browser was already signed in and the
+	// interaction exists only to ask for consent.
+	SessionUserID string `json:"session_user_id,omitempty"`
+	SessionAuth   int64  `json:"session_auth_time,omitempty"`
+	// Pages is the sign-in pages' own state (a pending registration, a
+	// verified identifier...), opaque to the provider.
+	Pages json.RawMessage `json:"pages,omitempty"`
 }
 
 // Interaction is the part of an authorization request the sign-in pages
@@ -47,6 +54,13 @@ type Interaction struct {
 	// RedirectTarget is the scheme and host (or the custom scheme) the
 	// browser is sent to when the interaction ends, for the pages' CSP.
 	RedirectTarget string
+	// Prompt lists the request's prompt values (login, consent...).
+	Prompt []string
+	// PagesState is what the pages stored with SavePagesState.
+	PagesState []byte
+	// SignedInUserID is the user of the browser's session when the
+	// interaction only needs their consent.
+	SignedInUserID string
 }
 
 // CSRFMatches compares a posted token with the interaction's in constant time.
@@ -57,7 +71,7 @@ func (i *Interaction) CSRFMatches(token string) bool {
 // startInteraction stores the request and sends the browser to sign in.
 // The interaction is bound to the browser by a cookie, so a sign-in link
 // passed to someone else is useless to them.
-func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, req *authRequest) {
+func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, req *authRequest, signedIn *session) {
 	binding := ""
 	if ck, err := r.Cookie(p.cookieName("gatehouse_interaction")); err == nil && len(ck.Value) == 43 {
 		binding = ck.Value
@@ -66,6 +80,9 @@ func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, req 
 	}
 	interactionID := newToken()
 	st := interactionState{Request: *req, Binding: digest(binding), CSRFToken: newToken()}
+	if signedIn != nil {
+		st.SessionUserID, st.SessionAuth = signedIn.UserID, signedIn.AuthTime
+	}
 	payload, _ := json.Marshal(st)
 	err := p.store.PutObject(r.Context(), &store.OIDCObject{
 		Kind:      store.KindInteraction,
@@ -127,6 +144,9 @@ func (p *Provider) Interaction(r *http.Request, interactionID string) (*Interact
 		UILocales:       req.UILocales,
 		CSRFToken:       st.CSRFToken,
 		RedirectTarget:  redirectTarget(req.RedirectURI),
+		Prompt:          req.Prompt,
+		PagesState:      st.Pages,
+		SignedInUserID:  st.SessionUserID,
 	}
 	if c, err := p.lookupClient(r.Context(), req.ClientID); err == nil {
 		in.ClientName = c.app.Name
@@ -143,11 +163,24 @@ func (p *Provider) CompleteInteraction(w http.ResponseWriter, r *http.Request, i
 	if err != nil {
 		return err
 	}
+	if need, err := p.needsConsent(r.Context(), &st.Request, userID); err != nil {
+		return err
+	} else if need {
+		return ErrConsentRequired
+	}
 	if _, err := p.store.ConsumeObject(r.Context(), store.KindInteraction, digest(interactionID), p.nowMillis()); err != nil {
 		if errors.Is(err, store.ErrConsumed) || errors.Is(err, store.ErrNotFound) {
 			return ErrInteractionNotFound
 		}
 		return err
+	}
+	// A consent-only interaction keeps the browser's session and its
+	// authentication time; a sign-in starts a fresh session.
+	if st.SessionUserID != "" && st.SessionUserID == userID {
+		if s, err := p.currentSession(r); err == nil && s != nil && s.UserID == userID {
+			p.issueCode(w, r, &st.Request, userID, s.AuthTime, s.ID)
+			return nil
+		}
 	}
 	authTime := p.now().Unix()
 	s, err := p.startSession(w, r, userID, authTime)
@@ -181,4 +214,23 @@ func redirectTarget(uri string) string {
 		return u.Scheme + "://" + u.Host
 	}
 	return u.Scheme + ":"
+}
+
+// SavePagesState stores the sign-in pages' state with the interaction, so
+// that a multi-step flow can continue on any node.
+func (p *Provider) SavePagesState(r *http.Request, interactionID string, state []byte) error {
+	st, err := p.loadInteraction(r, interactionID)
+	if err != nil {
+		return err
+	}
+	st.Pages = state
+	payload, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	err = p.store.UpdateObjectPayload(r.Context(), store.KindInteraction, digest(interactionID), payload)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInteractionNotFound
+	}
+	return err
 }

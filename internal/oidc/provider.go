@@ -50,8 +50,13 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// ErrorPage shows errors that must not be redirected to the client.
 	ErrorPage ErrorPage
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// SignOutPage asks a signed-in user to confirm a sign-out that no
+	// application asked for; the form posts token to /oidc/session/end/confirm.
+	SignOutPage func(w http.ResponseWriter, r *http.Request, token string)
+	// SignedOutPage tells the user they are signed out.
+	SignedOutPage func(w http.ResponseWriter, r *http.Request)
+	Logger        *slog.Logger
+	Now           func() time.Time
 
 	CodeTTL         time.Duration // 10 minutes
 	IDTokenTTL      time.Duration // 1 hour
@@ -112,6 +117,11 @@ func New(st store.Store, ring KeyRing, opt Options) *Provider {
 	if opt.ErrorPage == nil {
 		opt.ErrorPage = plainErrorPage
 	}
+	if opt.SignedOutPage == nil {
+		opt.SignedOutPage = func(w http.ResponseWriter, r *http.Request) {
+			plainErrorPage(w, r, http.StatusOK, "Signed out", "You have been signed out.")
+		}
+	}
 	opt.Issuer = strings.TrimRight(opt.Issuer, "/")
 	p := &Provider{
 		store:          st,
@@ -143,6 +153,7 @@ func (p *Provider) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oidc/me", p.clientCORS(p.userinfo))
 	mux.HandleFunc("GET /oidc/session/end", p.endSession)
 	mux.HandleFunc("POST /oidc/session/end", p.endSession)
+	mux.HandleFunc("POST /oidc/session/end/confirm", p.confirmSignOut)
 	mux.HandleFunc("POST /oidc/token/revocation", p.clientCORS(p.revoke))
 	mux.HandleFunc("POST /oidc/token/introspection", p.introspect)
 	for _, path := range []string{"/oidc/token", "/oidc/me", "/oidc/token/revocation", "/oidc/jwks", "/oidc/.well-known/openid-configuration"} {

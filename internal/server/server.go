@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/config"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/experience"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/management"
@@ -23,6 +24,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/setup"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlstore"
+	"github.com/gatehouse-auth/gatehouse/internal/verification"
 )
 
 // Server is a configured Gatehouse process.
@@ -77,13 +79,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring, Sealer: sealer}
 	clientIP := ClientIP(cfg.TrustProxyHeader)
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
-	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now})
+	senders := connector.NewService(st, sealer, connector.Options{})
+	verifier := verification.New(verification.Options{Store: st, Connectors: senders, Now: o.now, Logger: log})
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}})
 	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
 		Issuer:        cfg.Issuer(),
 		SignInURL:     cfg.Endpoint + "/sign-in",
 		SecureCookies: secure,
 		ClientIP:      clientIP,
 		ErrorPage:     pages.ErrorPage,
+		SignOutPage:   pages.SignOutPage,
+		SignedOutPage: pages.SignedOutPage,
 		Logger:        log,
 		Now:           o.now,
 	})

@@ -45,6 +45,7 @@ type Store interface {
 	SigningKeys
 	OIDCObjects
 	Settings
+	Connectors
 
 	// SchemaVersion returns the applied and the embedded migration versions.
 	SchemaVersion(ctx context.Context) (applied, latest int, err error)

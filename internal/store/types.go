@@ -176,6 +176,9 @@ const (
 	KindCode         ObjectKind = "AuthorizationCode"
 	KindRefreshToken ObjectKind = "RefreshToken"
 	KindAccessToken  ObjectKind = "AccessToken"
+
+	// KindVerificationCode is a one-time email or SMS code (internal/verification).
+	KindVerificationCode ObjectKind = "VerificationCode"
 )
 
 // OIDCObject is a piece of protocol state. ID is what the protocol layer

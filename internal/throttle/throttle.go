@@ -49,6 +49,9 @@ func (l *Limiter) Blocked(keys ...string) (time.Duration, bool) {
 	now := l.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.Max <= 0 {
+		return 0, false
+	}
 	var wait time.Duration
 	for _, k := range keys {
 		ts := l.live(k, now)
@@ -59,6 +62,14 @@ func (l *Limiter) Blocked(keys ...string) (time.Duration, bool) {
 		}
 	}
 	return wait, wait > 0
+}
+
+// Configure changes the limit, for settings that an administrator edits
+// while the server runs.
+func (l *Limiter) Configure(max int, window time.Duration) {
+	l.mu.Lock()
+	l.Max, l.Window = max, window
+	l.mu.Unlock()
 }
 
 // Reset forgets the failures of key, after a success.

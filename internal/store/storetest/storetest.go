@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ResourceQueries", testResourceQueries},
 		{"RoleQueries", testRoleQueries},
 		{"UserQueries", testUserQueries},
+		{"Connectors", testConnectors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.test(t, open(t)) })

@@ -1,0 +1,365 @@
+package experience
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
+	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
+	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/verification"
+)
+
+func channelOf(kind string) string {
+	if kind == signinexp.Phone {
+		return "phone"
+	}
+	return "email"
+}
+
+// sendProblem is why a code could not be sent: the message for the user
+// and the status to answer with.
+type sendProblem struct {
+	msg    string
+	status int
+}
+
+// sendCode sends the code f waits for; it returns nil when the code went out.
+func (p *Pages) sendCode(w http.ResponseWriter, r *http.Request, q request, f flow) *sendProblem {
+	err := p.opt.Codes.Send(r.Context(), f.Channel, f.Target, f.Purpose, q.tr.Lang(), p.opt.ClientIP(r))
+	var limited *verification.RateLimitedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &limited):
+		secs := int(limited.RetryAfter/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return &sendProblem{q.tr.T("error.code_rate_limited", "wait", humanWait(q.tr, secs)), http.StatusTooManyRequests}
+	case errors.Is(err, verification.ErrNoConnector):
+		return &sendProblem{q.tr.T("error.no_connector"), http.StatusServiceUnavailable}
+	default:
+		p.log.Error("sending a verification code failed", "purpose", f.Purpose, "channel", f.Channel, "err", err)
+		return &sendProblem{q.tr.T("page.server_error.detail"), http.StatusBadGateway}
+	}
+}
+
+// identifyView is the page that asks for an email or phone to send a code to.
+type identifyView struct {
+	form
+	Heading, Lead, Action                                   string
+	IdentifierLabel, IdentifierType, IdentifierAutocomplete string
+}
+
+// forgotKinds lists the identifiers a password can be reset with.
+func forgotKinds(s *signinexp.Settings) []string {
+	var out []string
+	for _, m := range s.ForgotPasswordMethods {
+		switch m {
+		case "EmailVerificationCode":
+			out = append(out, signinexp.Email)
+		case "PhoneVerificationCode":
+			out = append(out, signinexp.Phone)
+		}
+	}
+	return out
+}
+
+func (p *Pages) identifyView(q request, in *oidc.Interaction, kinds []string, titleKey, leadKey, action string) identifyView {
+	return identifyView{form: p.newForm(q, in, titleKey), Heading: q.tr.T(titleKey),
+		Lead:   q.tr.T(leadKey, "identifier", identifierLabel(q.tr, kinds, true)),
+		Action: "/sign-in/" + in.ID + action, IdentifierLabel: identifierLabel(q.tr, kinds, false),
+		IdentifierType: inputType(kinds), IdentifierAutocomplete: autocomplete(kinds)}
+}
+
+func (p *Pages) showForgotPassword(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	q := p.begin(r, in.UILocales)
+	kinds := forgotKinds(q.settings)
+	if p.opt.Codes == nil || len(kinds) == 0 {
+		p.showSignIn(w, r, in)
+		return
+	}
+	v := p.identifyView(q, in, kinds, "forgot.title", "forgot.lead", "/forgot-password")
+	v.Identifier = in.LoginHint
+	p.render(w, http.StatusOK, "identify", in, v)
+}
+
+// submitForgotPassword sends a reset code when an account uses the
+// identifier, and shows the code page either way, so the page does not
+// tell who has an account.
+func (p *Pages) submitForgotPassword(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	q := p.begin(r, in.UILocales)
+	kinds := forgotKinds(q.settings)
+	if p.opt.Codes == nil || len(kinds) == 0 {
+		p.showSignIn(w, r, in)
+		return
+	}
+	v := p.identifyView(q, in, kinds, "forgot.title", "forgot.lead", "/forgot-password")
+	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
+	v.Identifier = identifier
+	kind := classify(identifier, kinds)
+	if kind == "" || !validIdentifier(kind, identifier) {
+		v.Error = q.tr.T("error.identifier_invalid", "identifier", identifierLabel(q.tr, kinds, true))
+		p.render(w, http.StatusBadRequest, "identify", in, v)
+		return
+	}
+	f := flow{Purpose: "ForgotPassword", Channel: channelOf(kind), Target: identifier}
+	_, err := p.findByKind(r, kind, identifier)
+	switch {
+	case err == nil:
+		if problem := p.sendCode(w, r, q, f); problem != nil {
+			v.Error = problem.msg
+			p.render(w, problem.status, "identify", in, v)
+			return
+		}
+	case !isNotFound(err):
+		p.serverError(w, r, err)
+		return
+	}
+	if err := p.saveFlow(r, in, f); err != nil {
+		p.interactionError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/sign-in/"+in.ID+"/code", http.StatusSeeOther)
+}
+
+func (p *Pages) showPasswordless(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	q := p.begin(r, in.UILocales)
+	kinds := codeIdentifiers(q.settings)
+	if p.opt.Codes == nil || len(kinds) == 0 {
+		p.showSignIn(w, r, in)
+		return
+	}
+	v := p.identifyView(q, in, kinds, "passwordless.title", "passwordless.lead", "/passwordless")
+	v.Identifier = in.LoginHint
+	v.Terms = termsView(q.settings, false, false)
+	p.render(w, http.StatusOK, "identify", in, v)
+}
+
+func (p *Pages) submitPasswordless(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	q := p.begin(r, in.UILocales)
+	kinds := codeIdentifiers(q.settings)
+	if p.opt.Codes == nil || len(kinds) == 0 {
+		p.showSignIn(w, r, in)
+		return
+	}
+	v := p.identifyView(q, in, kinds, "passwordless.title", "passwordless.lead", "/passwordless")
+	v.Terms = termsView(q.settings, false, r.PostForm.Get("agree") == "yes")
+	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
+	v.Identifier = identifier
+	kind := classify(identifier, kinds)
+	switch {
+	case kind == "" || !validIdentifier(kind, identifier):
+		v.Error = q.tr.T("error.identifier_invalid", "identifier", identifierLabel(q.tr, kinds, true))
+	case v.Terms.Checkbox && !v.Terms.Agreed:
+		v.Error = q.tr.T("error.agree_required")
+	}
+	if v.Error != "" {
+		p.render(w, http.StatusBadRequest, "identify", in, v)
+		return
+	}
+	f := flow{Purpose: "SignIn", Channel: channelOf(kind), Target: identifier}
+	if problem := p.sendCode(w, r, q, f); problem != nil {
+		v.Error = problem.msg
+		p.render(w, problem.status, "identify", in, v)
+		return
+	}
+	if err := p.saveFlow(r, in, f); err != nil {
+		p.interactionError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/sign-in/"+in.ID+"/code", http.StatusSeeOther)
+}
+
+type codeView struct {
+	form
+	Target, Notice, PasswordHint string
+	NewPassword                  bool
+}
+
+func (p *Pages) codeView(q request, in *oidc.Interaction, f flow) codeView {
+	return codeView{form: p.newForm(q, in, "code.title"), Target: f.Target, NewPassword: f.Purpose == "ForgotPassword",
+		PasswordHint: q.tr.T("password.hint", "min", strconv.Itoa(q.settings.PasswordPolicy.Length.Min))}
+}
+
+func (p *Pages) showCode(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	f := loadFlow(in)
+	if f.Purpose == "" || p.opt.Codes == nil {
+		p.showSignIn(w, r, in)
+		return
+	}
+	q := p.begin(r, in.UILocales)
+	p.render(w, http.StatusOK, "code", in, p.codeView(q, in, f))
+}
+
+func (p *Pages) resendCode(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	f := loadFlow(in)
+	if f.Purpose == "" || p.opt.Codes == nil {
+		p.showSignIn(w, r, in)
+		return
+	}
+	q := p.begin(r, in.UILocales)
+	v := p.codeView(q, in, f)
+	if f.Purpose == "ForgotPassword" {
+		// Resend only where an account exists, as the first send did.
+		if _, err := p.findByKind(r, kindOfChannel(f.Channel), f.Target); err != nil {
+			v.Notice = q.tr.T("notice.code_sent")
+			p.render(w, http.StatusOK, "code", in, v)
+			return
+		}
+	}
+	if problem := p.sendCode(w, r, q, f); problem != nil {
+		v.Error = problem.msg
+		p.render(w, problem.status, "code", in, v)
+		return
+	}
+	v.Notice = q.tr.T("notice.code_sent")
+	p.render(w, http.StatusOK, "code", in, v)
+}
+
+func kindOfChannel(ch string) string {
+	if ch == "phone" {
+		return signinexp.Phone
+	}
+	return signinexp.Email
+}
+
+// submitCode checks the code and finishes what it was sent for.
+func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	f := loadFlow(in)
+	if f.Purpose == "" || p.opt.Codes == nil {
+		p.showSignIn(w, r, in)
+		return
+	}
+	q := p.begin(r, in.UILocales)
+	v := p.codeView(q, in, f)
+	fail := func(status int, msg string) {
+		v.Error = msg
+		v.Title = q.tr.T("error.title_prefix", "title", v.Title)
+		p.render(w, status, "code", in, v)
+	}
+	newPassword := r.PostForm.Get("password")
+	kind := kindOfChannel(f.Channel)
+	var user *store.User
+	if f.Purpose == "ForgotPassword" {
+		// The policy is checked before the code is used up, so a weak
+		// password does not cost the user their code.
+		u, err := p.findByKind(r, kind, f.Target)
+		if err != nil && !isNotFound(err) {
+			p.serverError(w, r, err)
+			return
+		}
+		user = u
+		info := signinexp.UserInfo{Email: f.Target}
+		if u != nil {
+			info = signinexp.UserInfo{Username: u.Username, Email: u.PrimaryEmail, Phone: u.PrimaryPhone, Name: u.Name}
+		}
+		if msg := passwordProblem(q, q.settings.PasswordPolicy, newPassword, info); msg != "" {
+			fail(http.StatusBadRequest, msg)
+			return
+		}
+	}
+	err := p.opt.Codes.Verify(r.Context(), f.Channel, f.Target, f.Purpose, strings.TrimSpace(r.PostForm.Get("code")))
+	switch {
+	case errors.Is(err, verification.ErrCodeExpired):
+		fail(http.StatusBadRequest, q.tr.T("error.code_expired"))
+		return
+	case errors.Is(err, verification.ErrTooManyAttempts):
+		fail(http.StatusBadRequest, q.tr.T("error.code_attempts"))
+		return
+	case errors.Is(err, verification.ErrCodeInvalid):
+		fail(http.StatusBadRequest, q.tr.T("error.code_invalid"))
+		return
+	case err != nil:
+		p.serverError(w, r, err)
+		return
+	}
+	switch f.Purpose {
+	case "ForgotPassword":
+		if user == nil {
+			// A code can only be right for a target it was sent to, and
+			// codes go only to accounts: the account was deleted since.
+			fail(http.StatusBadRequest, q.tr.T("error.code_invalid"))
+			return
+		}
+		digest, err := password.Hash(newPassword, p.opt.Password)
+		if err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		user.PasswordDigest, user.PasswordAlgorithm, user.UpdatedAt = digest, password.Argon2id, p.opt.Now().UnixMilli()
+		if err := p.store.UpdateUser(r.Context(), user); err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		p.failures.Reset("id:" + strings.ToLower(f.Target))
+		if err := p.saveFlow(r, in, flow{}); err != nil {
+			p.interactionError(w, r, err)
+			return
+		}
+		p.render(w, http.StatusOK, "message", in, messageView{page: q.page("reset.done.title"), Detail: q.tr.T("reset.done.detail"),
+			LinkURL: "/sign-in/" + in.ID, LinkText: q.tr.T("action.back_to_sign_in")})
+	case "Register":
+		reg := f.Registration
+		if reg == nil {
+			p.showRegister(w, r, in)
+			return
+		}
+		u, err := p.createUser(r, reg)
+		if store.IsConflict(err) {
+			fail(http.StatusConflict, q.tr.T("error.identifier_taken", "identifier", q.tr.T("field."+kind)))
+			return
+		} else if err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		p.finish(w, r, in, u)
+	case "SignIn":
+		u, err := p.findByKind(r, kind, f.Target)
+		if isNotFound(err) {
+			// The code proved the address; register it when sign-up allows.
+			if q.settings.SignInMode == "SignIn" || !contains(q.settings.SignUp.Identifiers, kind) || q.settings.SignUp.Password {
+				fail(http.StatusBadRequest, q.tr.T("error.no_account", "identifier", q.tr.T("field."+kind)))
+				return
+			}
+			reg := &registration{}
+			if kind == signinexp.Email {
+				reg.Email = f.Target
+			} else {
+				reg.Phone = strings.TrimPrefix(f.Target, "+")
+			}
+			u, err = p.createUser(r, reg)
+		}
+		if err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		if u.IsSuspended {
+			fail(http.StatusForbidden, q.tr.T("error.suspended"))
+			return
+		}
+		u.LastSignInAt = p.opt.Now().UnixMilli()
+		if err := p.store.UpdateUser(r.Context(), u); err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		p.finish(w, r, in, u)
+	}
+}
+
+type messageView struct {
+	page
+	Detail, LinkURL, LinkText string
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
