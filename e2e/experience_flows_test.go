@@ -356,3 +356,30 @@ func TestSignOutConfirmation(t *testing.T) {
 		t.Fatalf("after sign-out: %d %v", none.status, none.location)
 	}
 }
+
+func TestProfileCompletion(t *testing.T) {
+	s := newFlowSite(t, map[string]any{
+		"signIn": map[string]any{"methods": []map[string]any{{"identifier": "username", "password": true, "verificationCode": false, "isPasswordPrimary": true}}},
+		"signUp": map[string]any{"identifiers": []string{"username"}, "password": true, "verify": true,
+			"secondaryIdentifiers": []map[string]any{{"identifier": "email", "verify": true}}},
+	})
+	// An account without an email signs in and is asked for one.
+	s.createUser(t, "noemail", "", "No-Email-Pass-2024!")
+	b := newBrowser(redirectURI)
+	ask := b.post(t, b.get(t, s.authURL(nil)), url.Values{"identifier": {"noemail"}, "password": {"No-Email-Pass-2024!"}})
+	if ask.status != 200 || !strings.Contains(ask.body, "Complete your profile") {
+		t.Fatalf("profile page: %d\n%.600s", ask.status, ask.body)
+	}
+	if p := b.post(t, ask, url.Values{"identifier": {"kitchen@example.com"}}); p.status != 409 {
+		t.Fatalf("an email another account uses: %d", p.status)
+	}
+	codePage := b.post(t, ask, url.Values{"identifier": {"added@example.com"}})
+	code := s.mb.last(t, "added@example.com", "Generic")
+	if authCode := landed(t, b.post(t, codePage, url.Values{"code": {code}})); authCode == "" {
+		t.Fatal("no code after completing the profile")
+	}
+	u, err := s.Store.FindUserByIdentifier(t.Context(), store.ByEmail, "added@example.com")
+	if err != nil || u.Username != "noemail" {
+		t.Fatalf("the email was not added: %v %+v", err, u)
+	}
+}

@@ -50,7 +50,7 @@ func (p *Pages) sendCode(w http.ResponseWriter, r *http.Request, q request, f fl
 // identifyView is the page that asks for an email or phone to send a code to.
 type identifyView struct {
 	form
-	Heading, Lead, Action                                   string
+	Heading, Lead, Action, Submit                           string
 	IdentifierLabel, IdentifierType, IdentifierAutocomplete string
 }
 
@@ -69,7 +69,7 @@ func forgotKinds(s *signinexp.Settings) []string {
 }
 
 func (p *Pages) identifyView(q request, in *oidc.Interaction, kinds []string, titleKey, leadKey, action string) identifyView {
-	return identifyView{form: p.newForm(q, in, titleKey), Heading: q.tr.T(titleKey),
+	return identifyView{form: p.newForm(q, in, titleKey), Heading: q.tr.T(titleKey), Submit: q.tr.T("action.send_code"),
 		Lead:   q.tr.T(leadKey, "identifier", identifierLabel(q.tr, kinds, true)),
 		Action: "/sign-in/" + in.ID + action, IdentifierLabel: identifierLabel(q.tr, kinds, false),
 		IdentifierType: inputType(kinds), IdentifierAutocomplete: autocomplete(kinds)}
@@ -317,6 +317,12 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 		p.finish(w, r, in, u)
+	case "Generic":
+		if f.ProfileUser == "" {
+			p.showSignIn(w, r, in)
+			return
+		}
+		p.completeProfile(w, r, in, q, f, f.Target, func(msg string) { fail(http.StatusConflict, msg) })
 	case "SignIn":
 		u, err := p.findByKind(r, kind, f.Target)
 		if isNotFound(err) {

@@ -130,6 +130,7 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	post("/sign-in/{interaction}/code", p.submitCode)
 	post("/sign-in/{interaction}/code/resend", p.resendCode)
 	post("/sign-in/{interaction}/consent", p.submitConsent)
+	post("/sign-in/{interaction}/profile", p.submitProfile)
 }
 
 func staticHandler() http.Handler {

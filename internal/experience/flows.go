@@ -86,6 +86,10 @@ type flow struct {
 	Registration *registration `json:"registration,omitempty"`
 	// ConsentUser signed in and must consent before the interaction ends.
 	ConsentUser string `json:"consent_user,omitempty"`
+	// ProfileUser signed in but lacks an identifier the settings require;
+	// ProfileKind is the one being collected.
+	ProfileUser string `json:"profile_user,omitempty"`
+	ProfileKind string `json:"profile_kind,omitempty"`
 }
 
 // registration holds a sign-up in progress; the password is kept only as
@@ -118,6 +122,10 @@ func (p *Pages) saveFlow(r *http.Request, in *oidc.Interaction, f flow) error {
 // the sign-in mode's page.
 func (p *Pages) showFirstScreen(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
 	f := loadFlow(in)
+	if f.ProfileUser != "" {
+		p.showProfile(w, r, in, f)
+		return
+	}
 	if in.SignedInUserID != "" || f.ConsentUser != "" {
 		userID := f.ConsentUser
 		if userID == "" {
@@ -145,6 +153,15 @@ func (p *Pages) showFirstScreen(w http.ResponseWriter, r *http.Request, in *oidc
 // finish ends a successful authentication of u: the consent page when the
 // application needs it, else back to the application with a code.
 func (p *Pages) finish(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, u *store.User) {
+	q := p.begin(r, in.UILocales)
+	if kind := missingIdentifier(q.settings, u); kind != "" && (kind == signinexp.Username || p.opt.Codes != nil || !q.settings.SignUp.Verify) {
+		if err := p.saveFlow(r, in, flow{ProfileUser: u.ID, ProfileKind: kind}); err != nil {
+			p.interactionError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/sign-in/"+in.ID, http.StatusSeeOther)
+		return
+	}
 	need, err := p.provider.NeedsConsent(r, in.ID, u.ID)
 	if err != nil {
 		p.interactionError(w, r, err)
