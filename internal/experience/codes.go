@@ -75,79 +75,73 @@ func (p *Pages) identifyView(q request, in *oidc.Interaction, kinds []string, ti
 		IdentifierType: inputType(kinds), IdentifierAutocomplete: autocomplete(kinds)}
 }
 
-func (p *Pages) showForgotPassword(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
-	q := p.begin(r, in.UILocales)
-	kinds := forgotKinds(q.settings)
-	if p.opt.Codes == nil || len(kinds) == 0 {
-		p.showSignIn(w, r, in)
-		return
-	}
-	v := p.identifyView(q, in, kinds, "forgot.title", "forgot.lead", "/forgot-password")
-	v.Identifier = in.LoginHint
-	p.render(w, http.StatusOK, "identify", in, v)
+// codeStart describes a page that asks for an email or phone and sends a
+// code to it: password reset and passwordless sign-in.
+type codeStart struct {
+	purpose, titleKey, leadKey, path string
+	kinds                            func(*signinexp.Settings) []string
+	// onlyAccounts sends codes only to addresses an account uses, and
+	// answers the same either way, so the page does not tell who has one.
+	onlyAccounts bool
+	// terms shows the terms agreement, as on a sign-in.
+	terms bool
 }
 
-// submitForgotPassword sends a reset code when an account uses the
-// identifier, and shows the code page either way, so the page does not
-// tell who has an account.
+var (
+	forgotPassword = codeStart{purpose: "ForgotPassword", titleKey: "forgot.title", leadKey: "forgot.lead",
+		path: "/forgot-password", kinds: forgotKinds, onlyAccounts: true}
+	passwordless = codeStart{purpose: "SignIn", titleKey: "passwordless.title", leadKey: "passwordless.lead",
+		path: "/passwordless", kinds: codeIdentifiers, terms: true}
+)
+
+func (p *Pages) showForgotPassword(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
+	p.showCodeStart(w, r, in, forgotPassword)
+}
+
 func (p *Pages) submitForgotPassword(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
-	q := p.begin(r, in.UILocales)
-	kinds := forgotKinds(q.settings)
-	if p.opt.Codes == nil || len(kinds) == 0 {
-		p.showSignIn(w, r, in)
-		return
-	}
-	v := p.identifyView(q, in, kinds, "forgot.title", "forgot.lead", "/forgot-password")
-	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
-	v.Identifier = identifier
-	kind := classify(identifier, kinds)
-	if kind == "" || !validIdentifier(kind, identifier) {
-		v.Error = q.tr.T("error.identifier_invalid", "identifier", identifierLabel(q.tr, kinds, true))
-		p.render(w, http.StatusBadRequest, "identify", in, v)
-		return
-	}
-	f := flow{Purpose: "ForgotPassword", Channel: channelOf(kind), Target: identifier}
-	_, err := p.findByKind(r, kind, identifier)
-	switch {
-	case err == nil:
-		if problem := p.sendCode(w, r, q, f); problem != nil {
-			v.Error = problem.msg
-			p.render(w, problem.status, "identify", in, v)
-			return
-		}
-	case !isNotFound(err):
-		p.serverError(w, r, err)
-		return
-	}
-	if err := p.saveFlow(r, in, f); err != nil {
-		p.interactionError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/sign-in/"+in.ID+"/code", http.StatusSeeOther)
+	p.submitCodeStart(w, r, in, forgotPassword)
 }
 
 func (p *Pages) showPasswordless(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
-	q := p.begin(r, in.UILocales)
-	kinds := codeIdentifiers(q.settings)
-	if p.opt.Codes == nil || len(kinds) == 0 {
-		p.showSignIn(w, r, in)
-		return
-	}
-	v := p.identifyView(q, in, kinds, "passwordless.title", "passwordless.lead", "/passwordless")
-	v.Identifier = in.LoginHint
-	v.Terms = termsView(q.settings, false, false)
-	p.render(w, http.StatusOK, "identify", in, v)
+	p.showCodeStart(w, r, in, passwordless)
 }
 
 func (p *Pages) submitPasswordless(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
-	q := p.begin(r, in.UILocales)
-	kinds := codeIdentifiers(q.settings)
+	p.submitCodeStart(w, r, in, passwordless)
+}
+
+// codeStartView returns the page of cs, or false when the settings do not
+// offer it (then the sign-in page is shown instead).
+func (p *Pages) codeStartView(q request, in *oidc.Interaction, cs codeStart, agreed bool) (identifyView, []string, bool) {
+	kinds := cs.kinds(q.settings)
 	if p.opt.Codes == nil || len(kinds) == 0 {
+		return identifyView{}, nil, false
+	}
+	v := p.identifyView(q, in, kinds, cs.titleKey, cs.leadKey, cs.path)
+	if cs.terms {
+		v.Terms = termsView(q.settings, false, agreed)
+	}
+	return v, kinds, true
+}
+
+func (p *Pages) showCodeStart(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, cs codeStart) {
+	q := p.begin(r, in.UILocales)
+	v, _, ok := p.codeStartView(q, in, cs, false)
+	if !ok {
 		p.showSignIn(w, r, in)
 		return
 	}
-	v := p.identifyView(q, in, kinds, "passwordless.title", "passwordless.lead", "/passwordless")
-	v.Terms = termsView(q.settings, false, r.PostForm.Get("agree") == "yes")
+	v.Identifier = in.LoginHint
+	p.render(w, http.StatusOK, "identify", in, v)
+}
+
+func (p *Pages) submitCodeStart(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, cs codeStart) {
+	q := p.begin(r, in.UILocales)
+	v, kinds, ok := p.codeStartView(q, in, cs, r.PostForm.Get("agree") == "yes")
+	if !ok {
+		p.showSignIn(w, r, in)
+		return
+	}
 	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
 	v.Identifier = identifier
 	kind := classify(identifier, kinds)
@@ -161,11 +155,22 @@ func (p *Pages) submitPasswordless(w http.ResponseWriter, r *http.Request, in *o
 		p.render(w, http.StatusBadRequest, "identify", in, v)
 		return
 	}
-	f := flow{Purpose: "SignIn", Channel: channelOf(kind), Target: identifier}
-	if problem := p.sendCode(w, r, q, f); problem != nil {
-		v.Error = problem.msg
-		p.render(w, problem.status, "identify", in, v)
-		return
+	f := flow{Purpose: cs.purpose, Channel: channelOf(kind), Target: identifier}
+	send := true
+	if cs.onlyAccounts {
+		_, err := p.findByKind(r, kind, identifier)
+		if err != nil && !isNotFound(err) {
+			p.serverError(w, r, err)
+			return
+		}
+		send = err == nil
+	}
+	if send {
+		if problem := p.sendCode(w, r, q, f); problem != nil {
+			v.Error = problem.msg
+			p.render(w, problem.status, "identify", in, v)
+			return
+		}
 	}
 	if err := p.saveFlow(r, in, f); err != nil {
 		p.interactionError(w, r, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/users"
 )
 
 type secondaryField struct {
@@ -186,20 +187,7 @@ func (p *Pages) createUser(r *http.Request, reg *registration) (*store.User, err
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return err
 		}
-		roles, _, err := tx.ListRoles(r.Context(), store.UserRole, store.Page{})
-		if err != nil {
-			return err
-		}
-		var defaults []string
-		for _, role := range roles {
-			if role.IsDefault {
-				defaults = append(defaults, role.ID)
-			}
-		}
-		if len(defaults) > 0 {
-			return tx.AssignUserRoles(r.Context(), u.ID, defaults)
-		}
-		return nil
+		return users.AssignDefaultRoles(r.Context(), tx, u.ID)
 	})
 	return u, err
 }

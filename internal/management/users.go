@@ -274,21 +274,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return userError(err)
 		}
-		// New users get the default user roles, as in Logto.
-		roles, _, err := tx.ListRoles(r.Context(), store.UserRole, store.Page{})
-		if err != nil {
-			return err
-		}
-		var defaults []string
-		for _, role := range roles {
-			if role.IsDefault {
-				defaults = append(defaults, role.ID)
-			}
-		}
-		if len(defaults) > 0 {
-			return tx.AssignUserRoles(r.Context(), u.ID, defaults)
-		}
-		return nil
+		return users.AssignDefaultRoles(r.Context(), tx, u.ID)
 	})
 	if err != nil {
 		return err

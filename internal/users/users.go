@@ -113,3 +113,22 @@ func object(raw json.RawMessage) json.RawMessage {
 	}
 	return raw
 }
+
+// AssignDefaultRoles gives a new user the User roles marked default, as
+// Logto does for every account it creates.
+func AssignDefaultRoles(ctx context.Context, st store.Store, userID string) error {
+	roles, _, err := st.ListRoles(ctx, store.UserRole, store.Page{})
+	if err != nil {
+		return err
+	}
+	var defaults []string
+	for _, role := range roles {
+		if role.IsDefault {
+			defaults = append(defaults, role.ID)
+		}
+	}
+	if len(defaults) == 0 {
+		return nil
+	}
+	return st.AssignUserRoles(ctx, userID, defaults)
+}
