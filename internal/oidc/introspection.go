@@ -12,14 +12,8 @@ import (
 // introspect is token introspection (RFC 7662) for confidential clients.
 // Anything that is not an active token of ours answers {"active":false}.
 func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
-	form, e := readForm(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := p.authenticateClient(r, form)
-	if e != nil {
-		writeError(w, e)
+	form, c, ok := p.clientForm(w, r)
+	if !ok {
 		return
 	}
 	if !c.app.Type.Confidential() {

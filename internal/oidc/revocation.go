@@ -13,14 +13,8 @@ import (
 // tokens are self-contained and expire on their own. Unknown tokens, and
 // tokens of other clients, are answered 200 without effect, as §2.2 asks.
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
-	form, e := readForm(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	c, e := p.authenticateClient(r, form)
-	if e != nil {
-		writeError(w, e)
+	form, c, ok := p.clientForm(w, r)
+	if !ok {
 		return
 	}
 	allowOrigin(w, r, c)

@@ -34,19 +34,30 @@ func readForm(w http.ResponseWriter, r *http.Request, repeatable ...string) (url
 	return r.PostForm, nil
 }
 
-func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	form, e := readForm(w, r, "resource")
-	if e != nil {
-		writeError(w, e)
-		return
+// clientForm reads a form post and authenticates the client that sent it;
+// on failure it has answered with the error.
+func (p *Provider) clientForm(w http.ResponseWriter, r *http.Request, repeatable ...string) (url.Values, *client, bool) {
+	form, e := readForm(w, r, repeatable...)
+	if e == nil {
+		var c *client
+		if c, e = p.authenticateClient(r, form); e == nil {
+			return form, c, true
+		}
 	}
-	c, e := p.authenticateClient(r, form)
-	if e != nil {
-		writeError(w, e)
+	writeError(w, e)
+	return nil, nil, false
+}
+
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	form, c, ok := p.clientForm(w, r, "resource")
+	if !ok {
 		return
 	}
 	allowOrigin(w, r, c)
-	var resp *tokenResponse
+	var (
+		resp *tokenResponse
+		e    *Error
+	)
 	switch form.Get("grant_type") {
 	case "authorization_code":
 		resp, e = p.exchangeCode(r, c, form)
