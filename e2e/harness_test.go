@@ -90,7 +90,7 @@ func start(t *testing.T, dbURL string) *instance {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := server.Open(context.Background(), cfg, log, server.WithClock(clk.Now))
+	srv, err := server.Open(context.Background(), cfg, log, server.WithClock(clk.Now), server.WithPasswordCost(testPassword))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,10 @@ type Config struct {
 	EncryptionKey string
 	LogLevel      string
 	LogFormat     string
+	// Argon2 is the cost of new password hashes.
+	Argon2Memory  uint32 // KiB
+	Argon2Time    uint32
+	Argon2Threads uint8
 }
 
 // Issuer returns the OpenID issuer identifier.
@@ -45,6 +49,7 @@ type setting struct {
 func Register(fs *flag.FlagSet) func() (*Config, error) {
 	var raw struct {
 		endpoint, port, bind, adminEndpoint, adminPort, adminBind, dbURL, trustProxy, encKey, logLevel, logFormat string
+		argonMemory, argonTime, argonThreads                                                                      string
 	}
 	settings := []setting{
 		{"ENDPOINT", "", "public base URL; the issuer is ENDPOINT/oidc (default http://localhost:PORT)", &raw.endpoint},
@@ -58,6 +63,9 @@ func Register(fs *flag.FlagSet) func() (*Config, error) {
 		{"ENCRYPTION_KEY", "", "32-byte key (base64 or hex) that encrypts signing keys and client secrets at rest", &raw.encKey},
 		{"LOG_LEVEL", "info", "debug, info, warn or error", &raw.logLevel},
 		{"LOG_FORMAT", "text", "text or json", &raw.logFormat},
+		{"ARGON2_MEMORY", "19456", "Argon2id memory cost of new password hashes, in KiB", &raw.argonMemory},
+		{"ARGON2_TIME", "2", "Argon2id iterations of new password hashes", &raw.argonTime},
+		{"ARGON2_THREADS", "1", "Argon2id parallelism of new password hashes", &raw.argonThreads},
 	}
 	for _, s := range settings {
 		name := strings.ToLower(strings.ReplaceAll(s.env, "_", "-"))
@@ -72,8 +80,12 @@ func Register(fs *flag.FlagSet) func() (*Config, error) {
 				*s.dst = v
 			}
 		}
-		return build(raw.endpoint, raw.port, raw.bind, raw.adminEndpoint, raw.adminPort, raw.adminBind,
+		c, err := build(raw.endpoint, raw.port, raw.bind, raw.adminEndpoint, raw.adminPort, raw.adminBind,
 			raw.dbURL, raw.trustProxy, raw.encKey, raw.logLevel, raw.logFormat)
+		if err != nil {
+			return nil, err
+		}
+		return c, c.parseArgon2(raw.argonMemory, raw.argonTime, raw.argonThreads)
 	}
 }
 
@@ -163,4 +175,27 @@ func redactURL(v string) string {
 		return v
 	}
 	return u.Redacted()
+}
+
+// parseArgon2 reads the password hashing cost. OWASP's floor for Argon2id is
+// 19 MiB with 2 iterations; lower values are refused so that a typo cannot
+// weaken every new password.
+func (c *Config) parseArgon2(memory, iterations, threads string) error {
+	m, err := strconv.ParseUint(memory, 10, 32)
+	if err != nil || m < 8*1024 || m > 4*1024*1024 {
+		return fmt.Errorf("ARGON2_MEMORY: %q is not a memory cost in KiB from 8192 to 4194304", memory)
+	}
+	t, err := strconv.ParseUint(iterations, 10, 32)
+	if err != nil || t < 1 || t > 100 {
+		return fmt.Errorf("ARGON2_TIME: %q is not an iteration count from 1 to 100", iterations)
+	}
+	if m*t < 19*1024*2 {
+		return fmt.Errorf("ARGON2_MEMORY and ARGON2_TIME: %d KiB × %d iterations is below OWASP's minimum (19456 KiB × 2)", m, t)
+	}
+	p, err := strconv.ParseUint(threads, 10, 8)
+	if err != nil || p < 1 || p > 16 {
+		return fmt.Errorf("ARGON2_THREADS: %q is not a parallelism from 1 to 16", threads)
+	}
+	c.Argon2Memory, c.Argon2Time, c.Argon2Threads = uint32(m), uint32(t), uint8(p)
+	return nil
 }

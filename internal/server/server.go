@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/management"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
+	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/setup"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlstore"
@@ -43,7 +44,13 @@ type Server struct {
 // Option adjusts how Open builds a server.
 type Option func(*options)
 
-type options struct{ now func() time.Time }
+type options struct {
+	now      func() time.Time
+	password *password.Params
+}
+
+// WithPasswordCost overrides the Argon2id cost; tests use a cheap one.
+func WithPasswordCost(p password.Params) Option { return func(o *options) { o.password = &p } }
 
 // WithClock makes the server read time from now; tests use it to expire codes and tokens.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -81,7 +88,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
 	senders := connector.NewService(st, sealer, connector.Options{})
 	verifier := verification.New(verification.Options{Store: st, Connectors: senders, Now: o.now, Logger: log})
-	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}})
+	pw := password.Params{Memory: cfg.Argon2Memory, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
+	if o.password != nil {
+		pw = *o.password
+	}
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}, Password: pw})
 	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
 		Issuer:        cfg.Issuer(),
 		SignInURL:     cfg.Endpoint + "/sign-in",
