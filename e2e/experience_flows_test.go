@@ -383,3 +383,51 @@ func TestProfileCompletion(t *testing.T) {
 		t.Fatalf("the email was not added: %v %+v", err, u)
 	}
 }
+
+func TestCodeExpiryAndMissingCSRF(t *testing.T) {
+	s := newFlowSite(t, map[string]any{"forgotPasswordMethods": []string{"EmailVerificationCode"}})
+	b := newBrowser(redirectURI)
+	signIn := b.get(t, s.authURL(nil))
+	codePage := b.post(t, b.get(t, signIn.url.String()+"/forgot-password"), url.Values{"identifier": {"kitchen@example.com"}})
+	code := s.mb.last(t, "kitchen@example.com", "ForgotPassword")
+	// A form posted without its CSRF token is refused and uses nothing up.
+	resp, err := b.PostForm(signIn.url.String()+"/code", url.Values{"code": {code}, "password": {"New-Kitchen-Pass-2025"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("post without CSRF token: %d", resp.StatusCode)
+	}
+	// Ten minutes later the code has expired.
+	s.Clock.Advance(11 * 60e9)
+	if p := b.post(t, codePage, url.Values{"code": {code}, "password": {"New-Kitchen-Pass-2025"}}); p.status != 400 || !strings.Contains(p.body, "expired") {
+		t.Fatalf("expired code: %d\n%.500s", p.status, p.body)
+	}
+}
+
+func TestDarkModeSetting(t *testing.T) {
+	r := newRestaurant(t, sqltestSQLite(t))
+	m := r.management(t)
+	css := func() string {
+		resp, err := http.Get(r.URL + "/assets/theme.css")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if c := css(); !strings.Contains(c, "--bg: #f4f5f7") {
+		t.Fatalf("dark mode off by default should pin the light palette:\n%s", c)
+	}
+	m.do("PATCH", "/api/sign-in-exp", map[string]any{"color": map[string]any{"isDarkModeEnabled": true, "darkPrimaryColor": "#99AAFF"},
+		"branding": map[string]any{"logoUrl": "https://cdn.example/logo.svg", "darkLogoUrl": "https://cdn.example/logo-dark.svg"}}, 200, nil)
+	if c := css(); !strings.Contains(c, "--primary: #99AAFF") || strings.Contains(c, "--bg: #f4f5f7") {
+		t.Fatalf("dark mode on:\n%s", c)
+	}
+	html := signInHTML(t, newBrowser(redirectURI), authURL(r.Issuer, r.appID, url.Values{"code_challenge": {strings.Repeat("b", 43)}, "code_challenge_method": {"S256"}}), "")
+	if !strings.Contains(html, `<source srcset="https://cdn.example/logo-dark.svg" media="(prefers-color-scheme: dark)">`) {
+		t.Fatalf("no dark logo:\n%.800s", html)
+	}
+}

@@ -151,6 +151,7 @@ type page struct {
 	Lang     string
 	Tr       translator
 	Branding signinexp.Branding
+	DarkMode bool
 }
 
 // request is one page view: the settings in force and the language chosen.
@@ -169,7 +170,7 @@ func (p *Pages) begin(r *http.Request, uiLocales string) request {
 }
 
 func (q request) page(titleKey string) page {
-	return page{Title: q.tr.T(titleKey), Lang: q.tr.Lang(), Tr: q.tr, Branding: q.settings.Branding}
+	return page{Title: q.tr.T(titleKey), Lang: q.tr.Lang(), Tr: q.tr, Branding: q.settings.Branding, DarkMode: q.settings.Color.IsDarkModeEnabled}
 }
 
 // theme serves the brand colours and custom CSS of the settings, so pages
@@ -181,8 +182,12 @@ func (p *Pages) theme(w http.ResponseWriter, r *http.Request) {
 	}
 	var b strings.Builder
 	b.WriteString(":root { --primary: " + s.Color.PrimaryColor + "; }\n")
-	if s.Color.IsDarkModeEnabled && s.Color.DarkPrimaryColor != "" {
+	switch {
+	case s.Color.IsDarkModeEnabled && s.Color.DarkPrimaryColor != "":
 		b.WriteString("@media (prefers-color-scheme: dark) { :root { --primary: " + s.Color.DarkPrimaryColor + "; } }\n")
+	case !s.Color.IsDarkModeEnabled:
+		// Dark mode off: the page stays light whatever the system prefers.
+		b.WriteString("@media (prefers-color-scheme: dark) { :root { " + lightColors + " } }\n")
 	}
 	if s.CustomCSS != nil {
 		b.WriteString(*s.CustomCSS)
@@ -192,6 +197,9 @@ func (p *Pages) theme(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write([]byte(b.String()))
 }
+
+// lightColors restates the light palette of style.css.
+const lightColors = "--text: #1a1c1d; --muted: #5f6368; --bg: #f4f5f7; --card: #fff; --error: #b3261e; --focus: var(--primary);"
 
 // errorPage renders a translated error page.
 func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, status int, titleKey, detailKey string) {
