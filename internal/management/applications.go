@@ -296,12 +296,7 @@ func objectOf(raw json.RawMessage) map[string]any {
 
 func (a *API) deleteApplication(w http.ResponseWriter, r *http.Request) error {
 	appID := r.PathValue("id")
-	if err := a.store.DeleteApplication(r.Context(), appID); errors.Is(err, store.ErrNotFound) {
-		return notFound("application", appID)
-	} else if err != nil {
-		return err
-	}
-	return noContent(w)
+	return deleted(w, a.store.DeleteApplication(r.Context(), appID), "application", appID)
 }
 
 func (a *API) updateApplicationCustomData(w http.ResponseWriter, r *http.Request) error {
@@ -430,12 +425,7 @@ func (a *API) deleteApplicationSecret(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	name := r.PathValue("name")
-	if err := a.store.DeleteApplicationSecret(r.Context(), app.ID, name); errors.Is(err, store.ErrNotFound) {
-		return notFound("application secret", name)
-	} else if err != nil {
-		return err
-	}
-	return noContent(w)
+	return deleted(w, a.store.DeleteApplicationSecret(r.Context(), app.ID, name), "application secret", name)
 }
 
 func (a *API) updateApplicationSecret(w http.ResponseWriter, r *http.Request) error {
@@ -628,12 +618,7 @@ func (a *API) deleteApplicationRole(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	roleID := r.PathValue("roleId")
-	if err := a.store.RemoveApplicationRole(r.Context(), app.ID, roleID); errors.Is(err, store.ErrNotFound) {
-		return notFound("role", roleID)
-	} else if err != nil {
-		return err
-	}
-	return noContent(w)
+	return deleted(w, a.store.RemoveApplicationRole(r.Context(), app.ID, roleID), "role", roleID)
 }
 
 // deleteLegacySecret removes the secret shown as the application's

@@ -67,3 +67,15 @@ func noContent(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// deleted answers a delete: 204 when err is nil, 404 naming the entity
+// when it did not exist, err otherwise.
+func deleted(w http.ResponseWriter, err error, entity, id string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(entity, id)
+	case err != nil:
+		return err
+	}
+	return noContent(w)
+}

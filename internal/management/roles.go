@@ -330,12 +330,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 // Logto's OSS edition; Gatehouse seeds it again on the next start.
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	roleID := r.PathValue("id")
-	if err := a.store.DeleteRole(r.Context(), roleID); errors.Is(err, store.ErrNotFound) {
-		return notFound("role", roleID)
-	} else if err != nil {
-		return err
-	}
-	return noContent(w)
+	return deleted(w, a.store.DeleteRole(r.Context(), roleID), "role", roleID)
 }
 
 func (a *API) listRoleScopes(w http.ResponseWriter, r *http.Request) error {
