@@ -5,6 +5,7 @@ import (
 	"context"
 	"image/png"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -86,17 +87,17 @@ func navigateBy(t *testing.T, tab context.Context, actions ...chromedp.Action[ch
 }
 
 // expectPage checks that resp is a page of the server with the given
-// status whose path ends in suffix (the interaction id in the middle is not
-// known in advance), and, when form is not "", waits until the element with
-// that id is visible.
-func (s *browserSite) expectPage(t *testing.T, tab context.Context, resp *network.Response, status int, suffix, form string) {
+// status whose path matches pattern (path.Match: "/sign-in/*/code" stands
+// for the code page of any interaction), and, when form is not "", waits
+// until the element with that id is visible.
+func (s *browserSite) expectPage(t *testing.T, tab context.Context, resp *network.Response, status int, pattern, form string) {
 	t.Helper()
 	u, err := url.Parse(resp.URL)
 	if err != nil {
 		t.Fatalf("page URL %q: %v", resp.URL, err)
 	}
-	if resp.Status != int64(status) || !strings.HasPrefix(resp.URL, s.URL+"/") || !strings.HasSuffix(u.Path, suffix) {
-		t.Fatalf("the browser shows %s (status %d), want a page whose path ends in %q with status %d", resp.URL, resp.Status, suffix, status)
+	if ok, _ := path.Match(pattern, u.Path); !ok || resp.Status != int64(status) || !strings.HasPrefix(resp.URL, s.URL+"/") {
+		t.Fatalf("the browser shows %s (status %d), want the page %s with status %d", resp.URL, resp.Status, pattern, status)
 	}
 	if form != "" {
 		browserDo(t, tab, chromedp.WaitVisible(chromedp.ID(form)))
@@ -199,7 +200,7 @@ func wantPassword(t *testing.T, u *store.User, pw string) {
 // when the code page is shown for email.
 func (s *browserSite) signUpWithEmailCode(t *testing.T, tab context.Context, email, pw string) {
 	t.Helper()
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"interaction_mode": {"signUp"}}))), 200, "/sign-in/", "register-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"interaction_mode": {"signUp"}}))), 200, "/sign-in/*", "register-form")
 	wantHeading(t, tab, "Create your account")
 	if id := activeElement(t, tab); id != "identifier" {
 		t.Fatalf("focus starts on #%s on the registration page, want the email field", id)
@@ -208,7 +209,7 @@ func (s *browserSite) signUpWithEmailCode(t *testing.T, tab context.Context, ema
 		t.Errorf("the registration page's identifier field has type %q, want email", typ)
 	}
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("identifier"), email), chromedp.SendKeys(chromedp.ID("password"), pw))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("register-form"))), 200, "/code", "code-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("register-form"))), 200, "/sign-in/*/code", "code-form")
 	wantHeading(t, tab, "Enter the verification code")
 	if sub := text(t, tab, ".subtitle"); !strings.Contains(sub, email) {
 		t.Fatalf("the code page says %q, want it to name %s", sub, email)
@@ -228,7 +229,7 @@ func TestBrowserSignUpWithEmailCode(t *testing.T) {
 
 	// A wrong code is refused on the page, which stays usable.
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("code"), wrongCode(code)))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("code-form"))), 400, "/code", "code-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("code-form"))), 400, "/sign-in/*/code", "code-form")
 	wantAlert(t, tab, "The code is incorrect.")
 	if _, err := s.Store.FindUserByIdentifier(context.Background(), store.ByEmail, email); err == nil {
 		t.Fatal("the account was created before the right code was entered")
@@ -295,19 +296,19 @@ func TestBrowserForgotPassword(t *testing.T) {
 	if l := browserRun(t, tab, chromedp.Text(link)); l != "Forgot your password?" {
 		t.Fatalf("the forgot-password link reads %q", l)
 	}
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(link)), 200, "/forgot-password", "identify-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(link)), 200, "/sign-in/*/forgot-password", "identify-form")
 	wantHeading(t, tab, "Reset your password")
 	if id := activeElement(t, tab); id != "identifier" {
 		t.Fatalf("focus starts on #%s, want the email field", id)
 	}
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("identifier"), s.user.PrimaryEmail))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("identify-form"))), 200, "/code", "code-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("identify-form"))), 200, "/sign-in/*/code", "code-form")
 	if l := text(t, tab, `label[for="password"]`); l != "New password" {
 		t.Fatalf("the code page's password field is labelled %q, want New password", l)
 	}
 	code := s.mb.last(t, s.user.PrimaryEmail, "ForgotPassword")
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("code"), code), chromedp.SendKeys(chromedp.ID("password"), newPassword))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("code-form"))), 200, "/code", "")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("code-form"))), 200, "/sign-in/*/code", "")
 	wantHeading(t, tab, "Password changed")
 	if p := text(t, tab, "main"); !strings.Contains(p, "Your password was changed.") {
 		t.Fatalf("the page says %q", p)
@@ -319,7 +320,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	wantPassword(t, u, newPassword)
 
 	// Back to sign in, with the new password.
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(chromedp.CSS(`main a`))), 200, "/sign-in/", "sign-in-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(chromedp.CSS(`main a`))), 200, "/sign-in/*", "sign-in-form")
 	browserDo(t, tab,
 		chromedp.SendKeys(chromedp.ID("identifier"), browserUser),
 		chromedp.SendKeys(chromedp.ID("password"), newPassword))
@@ -341,10 +342,10 @@ func TestBrowserPasswordlessSignIn(t *testing.T) {
 	if l := browserRun(t, tab, chromedp.Text(link)); l != "Sign in with a verification code" {
 		t.Fatalf("the passwordless link reads %q", l)
 	}
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(link)), 200, "/passwordless", "identify-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(link)), 200, "/sign-in/*/passwordless", "identify-form")
 	wantHeading(t, tab, "Sign in with a code")
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("identifier"), s.user.PrimaryEmail))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("identify-form"))), 200, "/code", "code-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("identify-form"))), 200, "/sign-in/*/code", "code-form")
 	if n := browserRun(t, tab, chromedp.Evaluate[int](`document.querySelectorAll('#code-form input[type="password"]').length`)); n != 0 {
 		t.Fatalf("the passwordless code page asks for a password (%d fields)", n)
 	}
@@ -362,14 +363,14 @@ func TestBrowserThirdPartyConsent(t *testing.T) {
 		RedirectURIs: []string{s.callback.URL}, IsThirdParty: true})
 	partner := url.Values{"client_id": {partnerID}, "scope": {"openid profile email"}}
 	tab := newTab(t)
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(partner))), 200, "/sign-in/", "sign-in-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(partner))), 200, "/sign-in/*", "sign-in-form")
 	if sub := text(t, tab, ".subtitle"); sub != "to continue to Partner Analytics" {
 		t.Errorf("the sign-in page's subtitle is %q", sub)
 	}
 	browserDo(t, tab,
 		chromedp.SendKeys(chromedp.ID("identifier"), browserUser),
 		chromedp.SendKeys(chromedp.ID("password"), browserPassword))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("sign-in-form"))), 200, "/sign-in/", "consent-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("sign-in-form"))), 200, "/sign-in/*", "consent-form")
 	s.noCallback(t, "signing in to a third-party application before consent")
 	checkConsentPage := func() {
 		t.Helper()
@@ -396,7 +397,7 @@ func TestBrowserThirdPartyConsent(t *testing.T) {
 	// Asked again (prompt=consent, still signed in): Cancel sends the
 	// browser back with access_denied.
 	partner.Set("prompt", "consent")
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(partner))), 200, "/sign-in/", "consent-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(partner))), 200, "/sign-in/*", "consent-form")
 	checkConsentPage()
 	s.landWithError(t, tab, "access_denied", chromedp.Click(chromedp.CSS(`#consent-form button[value="deny"]`)))
 }
@@ -438,13 +439,17 @@ func TestBrowserSignInLanguages(t *testing.T) {
 		{"ja", "ja", "サインイン", "サインイン", "ユーザー名またはメールアドレス"},
 	}
 	for _, c := range cases {
-		s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"ui_locales": {c.locale}}))), 200, "/sign-in/", "sign-in-form")
+		s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"ui_locales": {c.locale}}))), 200, "/sign-in/*", "sign-in-form")
 		lang := browserRun(t, tab, chromedp.Evaluate[string](`document.documentElement.lang`))
 		h1, button, label := text(t, tab, "h1"), text(t, tab, string(submitButton("sign-in-form"))), text(t, tab, `label[for="identifier"]`)
 		title := browserRun(t, tab, chromedp.Title())
 		if lang != c.lang || h1 != c.title || button != c.button || label != c.label || title != c.title {
 			t.Errorf("ui_locales=%s: <html lang=%q>, <title> %q, <h1> %q, button %q, label %q; want lang %q, title and heading %q, button %q, label %q",
 				c.locale, lang, title, h1, button, label, c.lang, c.title, c.button, c.label)
+		}
+		if !browserRun(t, tab, chromedp.Evaluate[bool](glyphsDiffer)) {
+			// Not the page's fault: the machine lacks a font for the script.
+			t.Logf("ui_locales=%s: the characters of %q are all drawn as the same box: this machine has no font for them (Debian: apt-get install fonts-noto-cjk), so the screenshot shows boxes instead of text", c.locale, h1)
 		}
 		shot := browserRun(t, tab, chromedp.FullScreenshot(100))
 		saveScreenshot(t, "sign-in-"+c.locale+".png", shot)
@@ -467,7 +472,7 @@ func TestBrowserRegistrationTerms(t *testing.T) {
 	})
 	const username, pw = "lovelace", "Bernoulli-Numbers-1843!"
 	tab := newTab(t)
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"interaction_mode": {"signUp"}}))), 200, "/sign-in/", "register-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Navigate(s.authorize(url.Values{"interaction_mode": {"signUp"}}))), 200, "/sign-in/*", "register-form")
 	if l := text(t, tab, `label[for="agree"]`); l != "I agree to the Terms of use." {
 		t.Fatalf("the terms checkbox is labelled %q", l)
 	}
@@ -483,7 +488,7 @@ func TestBrowserRegistrationTerms(t *testing.T) {
 
 	// Without ticking the box: refused with a message, no account.
 	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("identifier"), username), chromedp.SendKeys(chromedp.ID("password"), pw))
-	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("register-form"))), 400, "/register", "register-form")
+	s.expectPage(t, tab, navigateBy(t, tab, chromedp.Click(submitButton("register-form"))), 400, "/sign-in/*/register", "register-form")
 	wantAlert(t, tab, "Agree to the terms to continue.")
 	if _, err := s.Store.FindUserByIdentifier(context.Background(), store.ByUsername, username); err == nil {
 		t.Fatal("an account was created without agreeing to the terms")
@@ -515,6 +520,51 @@ func TestBrowserRegistrationTerms(t *testing.T) {
 	}
 	wantPassword(t, u, pw)
 }
+
+// TestBrowserSignInTerms: with agreeToTermsPolicy "Manual" the terms are
+// agreed to on every sign-in (ManualRegistrationOnly asks on registration
+// only), so the password sign-in page shows the checkbox and refuses a
+// sign-in without it.
+func TestBrowserSignInTerms(t *testing.T) {
+	s := newBrowserFlowSite(t, map[string]any{"termsOfUseUrl": "https://example.com/terms", "agreeToTermsPolicy": "Manual"})
+	tab := newTab(t)
+	s.openSignIn(t, tab)
+	if l := text(t, tab, `#sign-in-form label[for="agree"]`); l != "I agree to the Terms of use." {
+		t.Fatalf("the sign-in page's terms checkbox is labelled %q", l)
+	}
+	browserDo(t, tab,
+		chromedp.SendKeys(chromedp.ID("identifier"), browserUser),
+		chromedp.SendKeys(chromedp.ID("password"), browserPassword))
+	resp := navigateBy(t, tab, chromedp.Click(submitButton("sign-in-form")))
+	if strings.HasPrefix(resp.URL, s.callback.URL) {
+		t.Fatalf("with agreeToTermsPolicy Manual, a sign-in without ticking the terms checkbox was let through to %s: "+
+			"the password sign-in (submitSignIn) ignores the checkbox it shows", resp.URL)
+	}
+	s.expectPage(t, tab, resp, 400, "/sign-in/*", "sign-in-form")
+	wantAlert(t, tab, "Agree to the terms to continue.")
+	browserDo(t, tab, chromedp.SendKeys(chromedp.ID("password"), browserPassword), chromedp.Click(chromedp.ID("agree")))
+	q := s.submitAndLand(t, tab, chromedp.Click(submitButton("sign-in-form")))
+	s.exchange(t, q.Get("code"))
+}
+
+// glyphsDiffer tells whether the distinct characters of the page's <h1>,
+// drawn in its font, look different from each other; when a machine has no
+// font for a script, every character is drawn as the same empty box.
+const glyphsDiffer = `(() => {
+	const h = document.querySelector('h1');
+	const chars = [...new Set(h.textContent.trim())].filter(c => c.trim() !== '');
+	if (chars.length < 2) return true;
+	const canvas = document.createElement('canvas');
+	canvas.width = canvas.height = 64;
+	const g = canvas.getContext('2d');
+	const draw = ch => {
+		g.clearRect(0, 0, 64, 64);
+		g.font = getComputedStyle(h).font;
+		g.fillText(ch, 4, 48);
+		return g.getImageData(0, 0, 64, 64).data.join();
+	};
+	return new Set(chars.map(draw)).size > 1;
+})()`
 
 // waitFor polls cond every 20 ms until it holds or d has passed.
 func waitFor(d time.Duration, cond func() bool) bool {

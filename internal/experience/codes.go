@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/verification"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 func channelOf(kind string) string {
@@ -296,7 +297,7 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 		user.PasswordDigest, user.PasswordAlgorithm, user.UpdatedAt = digest, password.Argon2id, p.opt.Now().UnixMilli()
-		if err := p.store.UpdateUser(r.Context(), user); err != nil {
+		if err := p.updateUserWithEvent(r, in, user, webhook.PostResetPassword); err != nil {
 			p.serverError(w, r, err)
 			return
 		}
@@ -330,7 +331,9 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 		p.completeProfile(w, r, in, q, f, f.Target, func(msg string) { fail(http.StatusConflict, msg) })
 	case "SignIn":
 		u, err := p.findByKind(r, kind, f.Target)
+		event := webhook.PostSignIn // a user registered here gets PostRegister instead
 		if isNotFound(err) {
+			event = ""
 			// The code proved the address; register it when sign-up allows.
 			if q.settings.SignInMode == "SignIn" || !contains(q.settings.SignUp.Identifiers, kind) || q.settings.SignUp.Password {
 				fail(http.StatusBadRequest, q.tr.T("error.no_account", "identifier", q.tr.T("field."+kind)))
@@ -353,7 +356,7 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 		u.LastSignInAt = p.opt.Now().UnixMilli()
-		if err := p.store.UpdateUser(r.Context(), u); err != nil {
+		if err := p.updateUserWithEvent(r, in, u, event); err != nil {
 			p.serverError(w, r, err)
 			return
 		}

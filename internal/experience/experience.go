@@ -181,10 +181,16 @@ func (p *Pages) theme(w http.ResponseWriter, r *http.Request) {
 		s = signinexp.Default()
 	}
 	var b strings.Builder
-	b.WriteString(":root { --primary: " + s.Color.PrimaryColor + "; }\n")
+	onPrimary, link := brandColors(s.Color.PrimaryColor, lightCard)
+	b.WriteString(":root { --primary: " + s.Color.PrimaryColor + "; --on-primary: " + onPrimary + "; --link: " + link + "; }\n")
 	switch {
-	case s.Color.IsDarkModeEnabled && s.Color.DarkPrimaryColor != "":
-		b.WriteString("@media (prefers-color-scheme: dark) { :root { --primary: " + s.Color.DarkPrimaryColor + "; } }\n")
+	case s.Color.IsDarkModeEnabled:
+		dark := s.Color.DarkPrimaryColor
+		if dark == "" {
+			dark = s.Color.PrimaryColor
+		}
+		onPrimary, link := brandColors(dark, darkCard)
+		b.WriteString("@media (prefers-color-scheme: dark) { :root { --primary: " + dark + "; --on-primary: " + onPrimary + "; --link: " + link + "; } }\n")
 	case !s.Color.IsDarkModeEnabled:
 		// Dark mode off: the page stays light whatever the system prefers.
 		b.WriteString("@media (prefers-color-scheme: dark) { :root { " + lightColors + " } }\n")

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/users"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 type secondaryField struct {
@@ -183,11 +184,18 @@ func (p *Pages) createUser(r *http.Request, reg *registration) (*store.User, err
 	if reg.PasswordDigest != "" {
 		u.PasswordDigest, u.PasswordAlgorithm = reg.PasswordDigest, password.Argon2id
 	}
+	in := p.requestInteraction(r)
 	err := p.store.InTx(r.Context(), func(tx store.Store) error {
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return err
 		}
-		return users.AssignDefaultRoles(r.Context(), tx, u.ID)
+		if err := users.AssignDefaultRoles(r.Context(), tx, u.ID); err != nil {
+			return err
+		}
+		if err := webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, webhook.PostRegister, u)); err != nil {
+			return err
+		}
+		return webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, webhook.UserCreated, u))
 	})
 	return u, err
 }

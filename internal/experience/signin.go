@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 type signInView struct {
@@ -83,10 +84,16 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 	secret := r.PostForm.Get("password")
 	v := p.signInView(q, in)
 	v.Identifier = identifier
+	v.Terms.Agreed = r.PostForm.Get("agree") == "yes"
 	kinds := passwordIdentifiers(q.settings)
 	phrase := identifierLabel(q.tr, kinds, true)
 	if identifier == "" || secret == "" {
 		v.Error = q.tr.T("error.missing_fields", "identifier", phrase)
+		p.render(w, http.StatusBadRequest, "signin", in, v)
+		return
+	}
+	if v.Terms.Checkbox && !v.Terms.Agreed {
+		v.Error = q.tr.T("error.agree_required")
 		p.render(w, http.StatusBadRequest, "signin", in, v)
 		return
 	}
@@ -118,6 +125,7 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 		return
 	}
 	p.failures.Reset(idKey)
+	p.emitEvent(r, in, webhook.PostSignIn, u)
 	p.finish(w, r, in, u)
 }
 
