@@ -448,8 +448,8 @@ func TestBrowserSignInLanguages(t *testing.T) {
 				c.locale, lang, title, h1, button, label, c.lang, c.title, c.button, c.label)
 		}
 		if !browserRun(t, tab, chromedp.Evaluate[bool](glyphsDiffer)) {
-			// Not the page's fault: the machine lacks a font for the script.
-			t.Logf("ui_locales=%s: the characters of %q are all drawn as the same box: this machine has no font for them (Debian: apt-get install fonts-noto-cjk), so the screenshot shows boxes instead of text", c.locale, h1)
+			// scripts/ensure-chromium.sh installs a CJK font with Chromium.
+			t.Errorf("ui_locales=%s: the characters of %q are all drawn as the same box: no font draws them (run scripts/ensure-chromium.sh)", c.locale, h1)
 		}
 		shot := browserRun(t, tab, chromedp.FullScreenshot(100))
 		saveScreenshot(t, "sign-in-"+c.locale+".png", shot)

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Makes sure headless Chromium is installed at /usr/bin/chromium for the
-# browser tests (e2e/browser_test.go), installing Debian's chromium package
-# when it is missing. The browser tests fail (never skip) without it.
+# browser tests (e2e/browser_test.go), with a font that draws Chinese and
+# Japanese (the sign-in page's languages), installing Debian's chromium and
+# fonts-wqy-zenhei packages when they are missing. The browser tests fail
+# (never skip) without Chromium.
 set -euo pipefail
 chromium=/usr/bin/chromium
-if [ -x "$chromium" ]; then
+cjk_font=/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+if [ -x "$chromium" ] && [ -e "$cjk_font" ]; then
   exit 0
 fi
-echo "ensure-chromium: $chromium is missing; installing Debian's chromium package" >&2
+echo "ensure-chromium: installing Debian's chromium and fonts-wqy-zenhei packages" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "ensure-chromium: apt-get is not available; install Chromium so that $chromium exists" >&2
   exit 1
@@ -22,8 +25,8 @@ if ! apt-get update >&2; then
   echo "ensure-chromium: apt-get update failed; cannot install chromium" >&2
   exit 1
 fi
-echo "ensure-chromium: apt-get install -y --no-install-recommends chromium" >&2
-if ! apt-get install -y --no-install-recommends chromium >&2; then
+echo "ensure-chromium: apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei" >&2
+if ! apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei >&2; then
   echo "ensure-chromium: apt-get install chromium failed; the browser tests need $chromium" >&2
   exit 1
 fi
