@@ -52,6 +52,9 @@ func (p *Pages) updateUserWithEvent(r *http.Request, in *oidc.Interaction, u *st
 // whose change is already stored. A failure is logged, not shown: the
 // user's sign-in succeeded.
 func (p *Pages) emitEvent(r *http.Request, in *oidc.Interaction, event string, u *store.User) {
+	if !webhook.Wanted(r.Context(), p.store, event) {
+		return
+	}
 	err := p.store.InTx(r.Context(), func(tx store.Store) error {
 		return webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, event, u))
 	})

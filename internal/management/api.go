@@ -45,6 +45,8 @@ type Options struct {
 	// process's caches (clients, resources, role grants) drop what the
 	// write may have changed at once instead of when they expire.
 	Changed func()
+	// Events configures webhook events and hook tests (hooks.go).
+	Events Events
 }
 
 // API is the Management API.
@@ -58,6 +60,7 @@ type API struct {
 	now     func() time.Time
 	health  func(ctx context.Context) error
 	changed func()
+	events  Events
 
 	routes []Route
 }
@@ -90,6 +93,7 @@ func New(opt Options) *API {
 	if a.changed == nil {
 		a.changed = func() {}
 	}
+	a.events = opt.Events
 	a.handle("GET", "/api/status", "GetStatus", 204, "Health check", a.status)
 	a.registerApplications()
 	a.registerResources()
@@ -98,6 +102,7 @@ func New(opt Options) *API {
 	a.registerConfigs()
 	a.registerSignInExperience()
 	a.registerConnectors()
+	a.registerHooks()
 	a.registerPasswordCheck()
 	a.registerDocs()
 	return a

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/gatehouse-auth/gatehouse/internal/store"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 func (a *API) registerResources() {
@@ -375,8 +376,10 @@ func (a *API) createResourceScope(w http.ResponseWriter, r *http.Request) error 
 		err = tx.CreateScope(r.Context(), sc)
 		if store.IsConflict(err) {
 			return scopeNameExists(sc.Name)
+		} else if err != nil {
+			return err
 		}
-		return err
+		return a.emit(r, tx, webhook.ScopeCreated, http.StatusCreated, toScopeJSON(sc))
 	})
 	if err != nil {
 		return err
@@ -436,8 +439,10 @@ func (a *API) updateResourceScope(w http.ResponseWriter, r *http.Request) error 
 		err = tx.UpdateScope(r.Context(), sc)
 		if store.IsConflict(err) {
 			return scopeNameExists(sc.Name)
+		} else if err != nil {
+			return err
 		}
-		return err
+		return a.emit(r, tx, webhook.ScopeDataUpdated, http.StatusOK, toScopeJSON(sc))
 	})
 	if err != nil {
 		return err
@@ -453,7 +458,10 @@ func (a *API) deleteResourceScope(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		// Roles holding the scope lose it (ON DELETE CASCADE).
-		return tx.DeleteScope(r.Context(), sc.ID)
+		if err := tx.DeleteScope(r.Context(), sc.ID); err != nil {
+			return err
+		}
+		return a.emit(r, tx, webhook.ScopeDeleted, http.StatusNoContent, nil)
 	})
 	if err != nil {
 		return err

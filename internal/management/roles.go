@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/apps"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/users"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 func (a *API) registerRoles() {
@@ -220,13 +221,15 @@ func (a *API) createRole(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		if len(scopeIDs) == 0 {
-			return nil
+		if len(scopeIDs) > 0 {
+			if err := roleScopesAllowed(ctx, tx, role, scopeIDs); err != nil {
+				return err
+			}
+			if err := tx.AddRoleScopes(ctx, role.ID, scopeIDs); err != nil {
+				return err
+			}
 		}
-		if err := roleScopesAllowed(ctx, tx, role, scopeIDs); err != nil {
-			return err
-		}
-		return tx.AddRoleScopes(ctx, role.ID, scopeIDs)
+		return a.emit(r, tx, webhook.RoleCreated, http.StatusOK, toRoleJSON(role))
 	})
 	if err != nil {
 		return err
@@ -316,7 +319,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		return nil
+		return a.emit(r, tx, webhook.RoleDataUpdated, http.StatusOK, toRoleJSON(role))
 	})
 	if err != nil {
 		return err
@@ -330,7 +333,13 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 // Logto's OSS edition; Gatehouse seeds it again on the next start.
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	roleID := r.PathValue("id")
-	return deleted(w, a.store.DeleteRole(r.Context(), roleID), "role", roleID)
+	err := a.store.InTx(r.Context(), func(tx store.Store) error {
+		if err := tx.DeleteRole(r.Context(), roleID); err != nil {
+			return err
+		}
+		return a.emit(r, tx, webhook.RoleDeleted, http.StatusNoContent, nil)
+	})
+	return deleted(w, err, "role", roleID)
 }
 
 func (a *API) listRoleScopes(w http.ResponseWriter, r *http.Request) error {
@@ -416,8 +425,10 @@ func (a *API) createRoleScope(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
-		scopes, err = tx.ListRoleScopes(ctx, role.ID)
-		return err
+		if scopes, err = tx.ListRoleScopes(ctx, role.ID); err != nil {
+			return err
+		}
+		return a.emit(r, tx, webhook.RoleScopesUpdated, http.StatusOK, toScopesJSON(scopes))
 	})
 	if err != nil {
 		return err
@@ -439,7 +450,7 @@ func (a *API) deleteRoleScope(w http.ResponseWriter, r *http.Request) error {
 		} else if err != nil {
 			return err
 		}
-		return nil
+		return a.emit(r, tx, webhook.RoleScopesUpdated, http.StatusNoContent, nil)
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/users"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 func (a *API) registerUsers() {
@@ -274,7 +275,10 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return userError(err)
 		}
-		return users.AssignDefaultRoles(r.Context(), tx, u.ID)
+		if err := users.AssignDefaultRoles(r.Context(), tx, u.ID); err != nil {
+			return err
+		}
+		return a.emit(r, tx, webhook.UserCreated, http.StatusOK, users.ToJSON(u))
 	})
 	if err != nil {
 		return err
@@ -356,7 +360,10 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 		}
 		u.UpdatedAt = a.now().UnixMilli()
 		result = u
-		return userError(tx.UpdateUser(r.Context(), u))
+		if err := tx.UpdateUser(r.Context(), u); err != nil {
+			return userError(err)
+		}
+		return a.emit(r, tx, webhook.UserDataUpdated, http.StatusOK, users.ToJSON(u))
 	})
 	if err != nil {
 		return err
@@ -375,7 +382,10 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		if _, err := tx.RevokeUserObjects(r.Context(), u.ID); err != nil {
 			return err
 		}
-		return tx.DeleteUser(r.Context(), u.ID)
+		if err := tx.DeleteUser(r.Context(), u.ID); err != nil {
+			return err
+		}
+		return a.emit(r, tx, webhook.UserDeleted, http.StatusNoContent, users.ToJSON(u))
 	})
 	if err != nil {
 		return err
@@ -393,8 +403,9 @@ func (a *API) getUserCustomData(w http.ResponseWriter, r *http.Request) error {
 }
 
 // patchUser runs change on the user of the path in one transaction,
-// stamping UpdatedAt, and returns the stored user.
-func (a *API) patchUser(r *http.Request, change func(tx store.Store, u *store.User) error) (*store.User, error) {
+// stamping UpdatedAt, and returns the stored user. The webhook events
+// named are enqueued in the same transaction, with the stored user.
+func (a *API) patchUser(r *http.Request, change func(tx store.Store, u *store.User) error, events ...string) (*store.User, error) {
 	var result *store.User
 	err := a.store.InTx(r.Context(), func(tx store.Store) error {
 		u, err := userByID(r, tx)
@@ -406,7 +417,15 @@ func (a *API) patchUser(r *http.Request, change func(tx store.Store, u *store.Us
 		}
 		u.UpdatedAt = a.now().UnixMilli()
 		result = u
-		return userError(tx.UpdateUser(r.Context(), u))
+		if err := tx.UpdateUser(r.Context(), u); err != nil {
+			return userError(err)
+		}
+		for _, ev := range events {
+			if err := a.emit(r, tx, ev, http.StatusOK, users.ToJSON(u)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return result, err
 }
@@ -428,7 +447,7 @@ func (a *API) updateUserCustomData(w http.ResponseWriter, r *http.Request) error
 	u, err := a.patchUser(r, func(_ store.Store, u *store.User) error {
 		u.CustomData = users.MergeObjects(u.CustomData, body.CustomData)
 		return nil
-	})
+	}, webhook.UserDataUpdated)
 	if err != nil {
 		return err
 	}
@@ -454,7 +473,7 @@ func (a *API) updateUserProfile(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.patchUser(r, func(_ store.Store, u *store.User) error {
 		u.Profile = users.MergeObjects(u.Profile, profile)
 		return nil
-	})
+	}, webhook.UserDataUpdated)
 	if err != nil {
 		return err
 	}
@@ -496,7 +515,7 @@ func (a *API) updateUserPassword(w http.ResponseWriter, r *http.Request) error {
 	u, err := a.patchUser(r, func(_ store.Store, u *store.User) error {
 		u.PasswordDigest, u.PasswordAlgorithm = h, password.Argon2id
 		return nil
-	})
+	}, webhook.UserDataUpdated)
 	if err != nil {
 		return err
 	}
@@ -574,7 +593,7 @@ func (a *API) updateUserIsSuspended(w http.ResponseWriter, r *http.Request) erro
 			return err
 		}
 		return nil
-	})
+	}, webhook.UserSuspensionStatusUpdated)
 	if err != nil {
 		return err
 	}

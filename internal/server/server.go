@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/setup"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse-auth/gatehouse/internal/verification"
+	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
 // Server is a configured Gatehouse process.
@@ -37,6 +38,7 @@ type Server struct {
 	Sealer   *seal.Sealer
 	Provider *oidc.Provider
 	API      *management.API
+	Webhooks *webhook.Worker
 	public   http.Handler
 	admin    http.Handler
 }
@@ -110,7 +112,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		Changed: s.Provider.PurgeCaches,
 		Store:   st, Sealer: sealer, Tokens: ringAdapter{ring}, Issuer: cfg.Issuer(), Logger: log, Now: o.now,
 		Health: func(ctx context.Context) error { return st.DB().PingContext(ctx) },
+		Events: management.Events{ClientIP: clientIP},
 	})
+	s.Webhooks = webhook.NewWorker(st, webhook.Options{Sealer: sealer, Now: o.now, Logger: log})
 	mux := http.NewServeMux()
 	s.Provider.Routes(mux)
 	pages.Routes(mux)
@@ -157,9 +161,10 @@ func (s *Server) Serve(ctx context.Context, public, admin net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.Keys.Run(ctx) }()
 	go func() { defer wg.Done(); s.sweepExpired(ctx) }()
+	go func() { defer wg.Done(); s.Webhooks.Run(ctx) }()
 
 	servers := []*http.Server{
 		{Handler: s.public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},

@@ -46,6 +46,7 @@ type Store interface {
 	OIDCObjects
 	Settings
 	Connectors
+	Hooks
 
 	// SchemaVersion returns the applied and the embedded migration versions.
 	SchemaVersion(ctx context.Context) (applied, latest int, err error)

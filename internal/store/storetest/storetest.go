@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RoleQueries", testRoleQueries},
 		{"UserQueries", testUserQueries},
 		{"Connectors", testConnectors},
+		{"Hooks", testHooks}, {"HookDeliveries", testHookDeliveries}, {"HookClaimRace", testHookClaimRace},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.test(t, open(t)) })
