@@ -33,6 +33,8 @@ type Config struct {
 	Argon2Memory  uint32 // KiB
 	Argon2Time    uint32
 	Argon2Threads uint8
+	// LogRetentionDays is how long audit log entries are kept; 0 keeps them forever.
+	LogRetentionDays int
 }
 
 // Issuer returns the OpenID issuer identifier.
@@ -49,7 +51,7 @@ type setting struct {
 func Register(fs *flag.FlagSet) func() (*Config, error) {
 	var raw struct {
 		endpoint, port, bind, adminEndpoint, adminPort, adminBind, dbURL, trustProxy, encKey, logLevel, logFormat string
-		argonMemory, argonTime, argonThreads                                                                      string
+		argonMemory, argonTime, argonThreads, logRetention                                                        string
 	}
 	settings := []setting{
 		{"ENDPOINT", "", "public base URL; the issuer is ENDPOINT/oidc (default http://localhost:PORT)", &raw.endpoint},
@@ -66,6 +68,7 @@ func Register(fs *flag.FlagSet) func() (*Config, error) {
 		{"ARGON2_MEMORY", "19456", "Argon2id memory cost of new password hashes, in KiB", &raw.argonMemory},
 		{"ARGON2_TIME", "2", "Argon2id iterations of new password hashes", &raw.argonTime},
 		{"ARGON2_THREADS", "1", "Argon2id parallelism of new password hashes", &raw.argonThreads},
+		{"LOG_RETENTION_DAYS", "30", "days to keep audit log entries (0 keeps them forever)", &raw.logRetention},
 	}
 	for _, s := range settings {
 		name := strings.ToLower(strings.ReplaceAll(s.env, "_", "-"))
@@ -85,7 +88,10 @@ func Register(fs *flag.FlagSet) func() (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
-		return c, c.parseArgon2(raw.argonMemory, raw.argonTime, raw.argonThreads)
+		if err := c.parseArgon2(raw.argonMemory, raw.argonTime, raw.argonThreads); err != nil {
+			return nil, err
+		}
+		return c, c.parseLogRetention(raw.logRetention)
 	}
 }
 
@@ -197,5 +203,15 @@ func (c *Config) parseArgon2(memory, iterations, threads string) error {
 		return fmt.Errorf("ARGON2_THREADS: %q is not a parallelism from 1 to 16", threads)
 	}
 	c.Argon2Memory, c.Argon2Time, c.Argon2Threads = uint32(m), uint32(t), uint8(p)
+	return nil
+}
+
+// parseLogRetention reads LOG_RETENTION_DAYS: whole days, 0 for forever.
+func (c *Config) parseLogRetention(v string) error {
+	d, err := strconv.Atoi(v)
+	if err != nil || d < 0 || d > 36500 {
+		return fmt.Errorf("LOG_RETENTION_DAYS: %q is not a number of days from 0 (keep forever) to 36500", v)
+	}
+	c.LogRetentionDays = d
 	return nil
 }

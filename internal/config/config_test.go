@@ -10,7 +10,7 @@ import (
 func load(t *testing.T, env map[string]string, args ...string) (*Config, error) {
 	t.Helper()
 	for _, k := range []string{"ENDPOINT", "PORT", "BIND", "ADMIN_ENDPOINT", "ADMIN_PORT", "ADMIN_BIND", "DB_URL",
-		"TRUST_PROXY_HEADER", "ENCRYPTION_KEY", "LOG_LEVEL", "LOG_FORMAT", "ARGON2_MEMORY", "ARGON2_TIME", "ARGON2_THREADS"} {
+		"TRUST_PROXY_HEADER", "ENCRYPTION_KEY", "LOG_LEVEL", "LOG_FORMAT", "ARGON2_MEMORY", "ARGON2_TIME", "ARGON2_THREADS", "LOG_RETENTION_DAYS"} {
 		t.Setenv(k, env[k])
 	}
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
@@ -70,5 +70,24 @@ func TestArgon2BelowTheFloor(t *testing.T) {
 	c, err := load(t, map[string]string{"ARGON2_MEMORY": "65536", "ARGON2_TIME": "3", "ARGON2_THREADS": "2"})
 	if err != nil || c.Argon2Memory != 65536 || c.Argon2Time != 3 || c.Argon2Threads != 2 {
 		t.Fatalf("stronger cost: %+v %v", c, err)
+	}
+}
+
+func TestLogRetention(t *testing.T) {
+	for env, want := range map[string]int{"": 30, "0": 0, "365": 365} {
+		c, err := load(t, map[string]string{"LOG_RETENTION_DAYS": env})
+		if err != nil || c.LogRetentionDays != want {
+			t.Fatalf("LOG_RETENTION_DAYS=%q: %+v %v, want %d", env, c, err, want)
+		}
+	}
+	c, err := load(t, map[string]string{"LOG_RETENTION_DAYS": "7"}, "--log-retention-days", "90")
+	if err != nil || c.LogRetentionDays != 90 {
+		t.Fatalf("flag: %+v %v, want 90", c, err)
+	}
+	for _, bad := range []string{"-1", "30d", "1.5", "100000"} {
+		_, err := load(t, map[string]string{"LOG_RETENTION_DAYS": bad})
+		if err == nil || !strings.HasPrefix(err.Error(), "LOG_RETENTION_DAYS: ") {
+			t.Errorf("LOG_RETENTION_DAYS=%s: error %v", bad, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
@@ -29,21 +30,27 @@ type sendProblem struct {
 	status int
 }
 
-// sendCode sends the code f waits for; it returns nil when the code went out.
-func (p *Pages) sendCode(w http.ResponseWriter, r *http.Request, q request, f flow) *sendProblem {
+// sendCode sends the code f waits for; it returns nil when the code went
+// out. The audit log records the attempt, without the code.
+func (p *Pages) sendCode(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, q request, f flow) *sendProblem {
 	err := p.opt.Codes.Send(r.Context(), f.Channel, f.Target, f.Purpose, q.tr.Lang(), p.opt.ClientIP(r))
+	sent := attempt{key: audit.VerificationCodeCreate(flowEvent(f.Purpose), f.Channel), kind: kindOfChannel(f.Channel), identifier: f.Target}
 	var limited *verification.RateLimitedError
 	switch {
 	case err == nil:
+		p.record(r, in, sent)
 		return nil
 	case errors.As(err, &limited):
 		secs := int(limited.RetryAfter/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		p.record(r, in, sent.failed(errCodeRateLimited, "Too many codes requested; try again later."))
 		return &sendProblem{q.tr.T("error.code_rate_limited", "wait", humanWait(q.tr, secs)), http.StatusTooManyRequests}
 	case errors.Is(err, verification.ErrNoConnector):
+		p.record(r, in, sent.failed(errCodeNoConnector, "No connector is configured to send the code."))
 		return &sendProblem{q.tr.T("error.no_connector"), http.StatusServiceUnavailable}
 	default:
 		p.log.Error("sending a verification code failed", "purpose", f.Purpose, "channel", f.Channel, "err", err)
+		p.record(r, in, sent.failed(errCodeSendFailed, "The connector could not send the code."))
 		return &sendProblem{q.tr.T("page.server_error.detail"), http.StatusBadGateway}
 	}
 }
@@ -167,11 +174,15 @@ func (p *Pages) submitCodeStart(w http.ResponseWriter, r *http.Request, in *oidc
 		send = err == nil
 	}
 	if send {
-		if problem := p.sendCode(w, r, q, f); problem != nil {
+		if problem := p.sendCode(w, r, in, q, f); problem != nil {
 			v.Error = problem.msg
 			p.render(w, problem.status, "identify", in, v)
 			return
 		}
+	} else {
+		// The page answers as if a code went out; the log tells the truth.
+		p.record(r, in, attempt{key: audit.VerificationCodeCreate(flowEvent(f.Purpose), f.Channel), kind: kind, identifier: identifier}.
+			failed(errCodeNoUser, "No account has this identifier; no code was sent."))
 	}
 	if err := p.saveFlow(r, in, f); err != nil {
 		p.interactionError(w, r, err)
@@ -217,7 +228,7 @@ func (p *Pages) resendCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 	}
-	if problem := p.sendCode(w, r, q, f); problem != nil {
+	if problem := p.sendCode(w, r, in, q, f); problem != nil {
 		v.Error = problem.msg
 		p.render(w, problem.status, "code", in, v)
 		return
@@ -249,6 +260,14 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 	}
 	newPassword := r.PostForm.Get("password")
 	kind := kindOfChannel(f.Channel)
+	tried := attempt{key: audit.SubmitKey(flowEvent(f.Purpose)), kind: kind, identifier: f.Target, method: "VerificationCode"}
+	logged := f.Purpose != "Generic" // a profile step is part of a sign-in already recorded
+	failLogged := func(status int, msg, code, message string) {
+		fail(status, msg)
+		if logged {
+			p.record(r, in, tried.failed(code, message))
+		}
+	}
 	var user *store.User
 	if f.Purpose == "ForgotPassword" {
 		// The policy is checked before the code is used up, so a weak
@@ -259,25 +278,26 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 		user = u
+		tried.user = u
 		info := signinexp.UserInfo{Email: f.Target}
 		if u != nil {
 			info = signinexp.UserInfo{Username: u.Username, Email: u.PrimaryEmail, Phone: u.PrimaryPhone, Name: u.Name}
 		}
 		if msg := passwordProblem(q, q.settings.PasswordPolicy, newPassword, info); msg != "" {
-			fail(http.StatusBadRequest, msg)
+			failLogged(http.StatusBadRequest, msg, errCodePasswordRejected, "The new password does not meet the password policy.")
 			return
 		}
 	}
 	err := p.opt.Codes.Verify(r.Context(), f.Channel, f.Target, f.Purpose, strings.TrimSpace(r.PostForm.Get("code")))
 	switch {
 	case errors.Is(err, verification.ErrCodeExpired):
-		fail(http.StatusBadRequest, q.tr.T("error.code_expired"))
+		failLogged(http.StatusBadRequest, q.tr.T("error.code_expired"), errCodeExpired, "The verification code has expired.")
 		return
 	case errors.Is(err, verification.ErrTooManyAttempts):
-		fail(http.StatusBadRequest, q.tr.T("error.code_attempts"))
+		failLogged(http.StatusBadRequest, q.tr.T("error.code_attempts"), errCodeMaxTries, "Too many wrong codes; request a new one.")
 		return
 	case errors.Is(err, verification.ErrCodeInvalid):
-		fail(http.StatusBadRequest, q.tr.T("error.code_invalid"))
+		failLogged(http.StatusBadRequest, q.tr.T("error.code_invalid"), errCodeMismatch, "Wrong verification code.")
 		return
 	case err != nil:
 		p.serverError(w, r, err)
@@ -288,7 +308,7 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 		if user == nil {
 			// A code can only be right for a target it was sent to, and
 			// codes go only to accounts: the account was deleted since.
-			fail(http.StatusBadRequest, q.tr.T("error.code_invalid"))
+			failLogged(http.StatusBadRequest, q.tr.T("error.code_invalid"), errCodeNoUser, "The account no longer exists.")
 			return
 		}
 		digest, err := password.Hash(newPassword, p.opt.Password)
@@ -302,6 +322,7 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			return
 		}
 		p.failures.Reset("id:" + strings.ToLower(f.Target))
+		p.record(r, in, tried)
 		if err := p.saveFlow(r, in, flow{}); err != nil {
 			p.interactionError(w, r, err)
 			return
@@ -316,12 +337,15 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 		}
 		u, err := p.createUser(r, reg)
 		if store.IsConflict(err) {
-			fail(http.StatusConflict, q.tr.T("error.identifier_taken", "identifier", q.tr.T("field."+kind)))
+			failLogged(http.StatusConflict, q.tr.T("error.identifier_taken", "identifier", q.tr.T("field."+kind)),
+				alreadyInUse(kind), "The identifier is already in use.")
 			return
 		} else if err != nil {
 			p.serverError(w, r, err)
 			return
 		}
+		tried.user = u
+		p.record(r, in, tried)
 		p.finish(w, r, in, u)
 	case "Generic":
 		if f.ProfileUser == "" {
@@ -336,9 +360,11 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			event = ""
 			// The code proved the address; register it when sign-up allows.
 			if q.settings.SignInMode == "SignIn" || !contains(q.settings.SignUp.Identifiers, kind) || q.settings.SignUp.Password {
-				fail(http.StatusBadRequest, q.tr.T("error.no_account", "identifier", q.tr.T("field."+kind)))
+				failLogged(http.StatusBadRequest, q.tr.T("error.no_account", "identifier", q.tr.T("field."+kind)),
+					errCodeNoUser, "No account has this identifier.")
 				return
 			}
+			tried.key = audit.RegisterSubmit // the code registers the address
 			reg := &registration{}
 			if kind == signinexp.Email {
 				reg.Email = f.Target
@@ -351,8 +377,9 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			p.serverError(w, r, err)
 			return
 		}
+		tried.user = u
 		if u.IsSuspended {
-			fail(http.StatusForbidden, q.tr.T("error.suspended"))
+			failLogged(http.StatusForbidden, q.tr.T("error.suspended"), errCodeSuspended, "This account has been suspended.")
 			return
 		}
 		u.LastSignInAt = p.opt.Now().UnixMilli()
@@ -360,6 +387,7 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			p.serverError(w, r, err)
 			return
 		}
+		p.record(r, in, tried)
 		p.finish(w, r, in, u)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
@@ -66,6 +67,9 @@ type Options struct {
 	FailureWindow time.Duration
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// Audit records sign-in, registration and password reset attempts;
+	// nil records nothing.
+	Audit audit.Logger
 }
 
 // Pages serves /sign-in.

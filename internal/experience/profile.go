@@ -85,7 +85,7 @@ func (p *Pages) submitProfile(w http.ResponseWriter, r *http.Request, in *oidc.I
 	}
 	if f.ProfileKind != signinexp.Username && q.settings.SignUp.Verify {
 		f.Purpose, f.Channel, f.Target = "Generic", channelOf(f.ProfileKind), value
-		if problem := p.sendCode(w, r, q, f); problem != nil {
+		if problem := p.sendCode(w, r, in, q, f); problem != nil {
 			fail(problem.status, problem.msg)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/id"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
@@ -108,6 +109,7 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 		}
 	}
 	set(kind, identifier)
+	tried := attempt{key: audit.RegisterSubmit, kind: kind, identifier: identifier}
 	for i := range v.Secondary {
 		f := &v.Secondary[i]
 		f.Value = strings.TrimSpace(r.PostForm.Get(f.Name))
@@ -124,6 +126,7 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 		}
 		if _, err := p.findByKind(r, k, value); err == nil {
 			fail(http.StatusConflict, q.tr.T("error.identifier_taken", "identifier", q.tr.T("field."+k)))
+			p.record(r, in, tried.failed(alreadyInUse(k), "The "+k+" is already in use."))
 			return
 		} else if !isNotFound(err) {
 			p.serverError(w, r, err)
@@ -139,6 +142,7 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 		info := signinexp.UserInfo{Username: reg.Username, Email: reg.Email, Phone: reg.Phone}
 		if msg := passwordProblem(q, s.PasswordPolicy, pw, info); msg != "" {
 			fail(http.StatusBadRequest, msg)
+			p.record(r, in, tried.failed(errCodePasswordRejected, "The password does not meet the password policy."))
 			return
 		}
 		digest, err := password.Hash(pw, p.opt.Password)
@@ -151,10 +155,11 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 	if s.SignUp.Verify && (kind == signinexp.Email || kind == signinexp.Phone) {
 		if p.opt.Codes == nil {
 			fail(http.StatusServiceUnavailable, q.tr.T("error.no_connector"))
+			p.record(r, in, tried.failed(errCodeNoConnector, "No connector is configured to send the code."))
 			return
 		}
 		f := flow{Purpose: "Register", Channel: channelOf(kind), Target: identifier, Registration: reg}
-		if problem := p.sendCode(w, r, q, f); problem != nil {
+		if problem := p.sendCode(w, r, in, q, f); problem != nil {
 			fail(problem.status, problem.msg)
 			return
 		}
@@ -168,11 +173,14 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 	u, err := p.createUser(r, reg)
 	if store.IsConflict(err) {
 		fail(http.StatusConflict, q.tr.T("error.identifier_taken", "identifier", label))
+		p.record(r, in, tried.failed(alreadyInUse(kind), "The identifier is already in use."))
 		return
 	} else if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
+	tried.user = u
+	p.record(r, in, tried)
 	p.finish(w, r, in, u)
 }
 

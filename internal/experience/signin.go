@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/signinexp"
@@ -98,12 +99,14 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 		return
 	}
 	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.opt.ClientIP(r)
+	tried := attempt{key: audit.SignInSubmit, kind: classify(identifier, kinds), identifier: identifier, method: "Password"}
 	p.configureLockout(q.settings)
 	if wait, blocked := p.failures.Blocked(idKey, ipKey); blocked {
 		secs := int(wait/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		v.Error = q.tr.T("error.too_many_attempts", "wait", humanWait(q.tr, secs))
 		p.render(w, http.StatusTooManyRequests, "signin", in, v)
+		p.record(r, in, tried.failed(errCodeTooManyAttempts, "Too many failed attempts; the identifier or address is locked out for now."))
 		return
 	}
 	u, err := p.verify(r.Context(), kinds, identifier, secret)
@@ -117,15 +120,20 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 		v.Error = q.tr.T("error.invalid_credentials", "identifier", phrase)
 		v.Title = q.tr.T("error.title_prefix", "title", v.Title)
 		p.render(w, http.StatusBadRequest, "signin", in, v)
+		tried.user = u // the account tried, when there is one
+		p.record(r, in, tried.failed(errCodeInvalidCredentials, "Incorrect account or password."))
 		return
 	}
+	tried.user = u
 	if u.IsSuspended {
 		v.Error = q.tr.T("error.suspended")
 		p.render(w, http.StatusForbidden, "signin", in, v)
+		p.record(r, in, tried.failed(errCodeSuspended, "This account has been suspended."))
 		return
 	}
 	p.failures.Reset(idKey)
 	p.emitEvent(r, in, webhook.PostSignIn, u)
+	p.record(r, in, tried)
 	p.finish(w, r, in, u)
 }
 
@@ -133,22 +141,28 @@ var errBadCredentials = errors.New("bad credentials")
 
 // verify finds the user by identifier and checks the password. An unknown
 // identifier costs the same hashing time as a wrong password, so the answer
-// and its timing reveal nothing about which accounts exist.
+// and its timing reveal nothing about which accounts exist. With
+// errBadCredentials it returns the account whose password was wrong, for
+// the audit log, or nil when there is none.
 func (p *Pages) verify(ctx context.Context, kinds []string, identifier, secret string) (*store.User, error) {
 	u, err := p.findUser(ctx, kinds, identifier)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordDigest == "") {
+	if errors.Is(err, store.ErrNotFound) {
 		password.DummyVerify(p.opt.Password)
 		return nil, errBadCredentials
 	} else if err != nil {
 		return nil, err
 	}
+	if u.PasswordDigest == "" {
+		password.DummyVerify(p.opt.Password)
+		return u, errBadCredentials
+	}
 	ok, err := password.Verify(secret, u.PasswordDigest, u.PasswordAlgorithm)
 	if err != nil {
 		p.log.Warn("stored password digest cannot be checked", "user_id", u.ID, "algorithm", u.PasswordAlgorithm, "err", err)
-		return nil, errBadCredentials
+		return u, errBadCredentials
 	}
 	if !ok {
-		return nil, errBadCredentials
+		return u, errBadCredentials
 	}
 	u.LastSignInAt = p.opt.Now().UnixMilli()
 	if password.NeedsUpgrade(u.PasswordAlgorithm, u.PasswordDigest, p.opt.Password) {

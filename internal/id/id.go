@@ -4,6 +4,9 @@ package id
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strconv"
+	"sync/atomic"
+	"time"
 )
 
 const (
@@ -48,4 +51,29 @@ func draw(alphabet string, n int) string {
 		}
 	}
 	return string(out)
+}
+
+// lastOrdered is the nanosecond stamp of the last Ordered id.
+var lastOrdered atomic.Int64
+
+// Ordered returns a 21-character id from [a-z0-9] whose first 12 characters
+// encode a clock that strictly increases within the process, so ids sort in
+// the order they were made (log entries written in the same millisecond
+// keep their order); the rest is random.
+func Ordered() string {
+	now := time.Now().UnixNano()
+	for {
+		last := lastOrdered.Load()
+		if now <= last {
+			now = last + 1
+		}
+		if lastOrdered.CompareAndSwap(last, now) {
+			break
+		}
+	}
+	stamp := strconv.FormatInt(now, 36)
+	for len(stamp) < 12 {
+		stamp = "0" + stamp
+	}
+	return stamp + New(RecordLength-12)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -47,6 +48,8 @@ type Options struct {
 	Changed func()
 	// Events configures webhook events and hook tests (hooks.go).
 	Events Events
+	// Audit records every successful write (logs.go); nil records nothing.
+	Audit audit.Logger
 }
 
 // API is the Management API.
@@ -61,6 +64,7 @@ type API struct {
 	health  func(ctx context.Context) error
 	changed func()
 	events  Events
+	audit   audit.Logger
 
 	routes []Route
 }
@@ -94,6 +98,7 @@ func New(opt Options) *API {
 		a.changed = func() {}
 	}
 	a.events = opt.Events
+	a.audit = opt.Audit
 	a.handle("GET", "/api/status", "GetStatus", 204, "Health check", a.status)
 	a.registerApplications()
 	a.registerResources()
@@ -103,6 +108,7 @@ func New(opt Options) *API {
 	a.registerSignInExperience()
 	a.registerConnectors()
 	a.registerHooks()
+	a.registerLogs()
 	a.registerPasswordCheck()
 	a.registerDocs()
 	return a
@@ -129,7 +135,7 @@ func (a *API) Routes() []Route {
 // (/api/status, /api/swagger.json) require a Management API token.
 func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.routes {
-		h := a.serve(rt.handler)
+		h := a.serve(a.audited(rt))
 		if !publicPaths[rt.Path] {
 			h = a.authenticate(h)
 		}

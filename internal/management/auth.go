@@ -1,6 +1,7 @@
 package management
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -32,8 +33,17 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusForbidden, &Error{Code: "auth.forbidden", Message: "Forbidden. Please check your user roles and permissions."})
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, claims)))
 	})
+}
+
+// callerKey holds the verified claims of the request's token.
+type callerKey struct{}
+
+// caller returns the verified claims of the request's token, or nil.
+func caller(r *http.Request) *tokenClaims {
+	c, _ := r.Context().Value(callerKey{}).(*tokenClaims)
+	return c
 }
 
 type tokenClaims struct {
@@ -42,6 +52,7 @@ type tokenClaims struct {
 	Expiry   int64  `json:"exp"`
 	Scope    string `json:"scope"`
 	Subject  string `json:"sub"`
+	ClientID string `json:"client_id"`
 }
 
 func (a *API) verify(token string) (*tokenClaims, bool) {

@@ -42,6 +42,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		p.opt.SignOutPage(w, r, signOutToken(sess))
 		return
 	}
+	verifiedClient := ""
 	if target != "" {
 		c, err := p.lookupClient(r.Context(), clientID)
 		if err != nil || !slices.Contains(c.app.OIDCClientMetadata.PostLogoutRedirectURIs, target) {
@@ -49,8 +50,11 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 				"The post_logout_redirect_uri is not registered for the application. The application's developer should add it to the application's post sign-out redirect URIs, and send client_id or id_token_hint.")
 			return
 		}
+		verifiedClient = c.app.ID
+	} else if r.Form.Get("id_token_hint") != "" {
+		verifiedClient = clientID
 	}
-	if err := p.endBrowserSession(w, r); err != nil {
+	if err := p.endSessionLogged(w, r, verifiedClient); err != nil {
 		p.log.Error("ending session failed", "err", err)
 		p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
 		return
@@ -103,10 +107,25 @@ func (p *Provider) confirmSignOut(w http.ResponseWriter, r *http.Request) {
 			p.errorPage(w, r, http.StatusForbidden, "Request refused", "The sign-out form's security token is missing or wrong.")
 			return
 		}
-		if err := p.endBrowserSession(w, r); err != nil {
+		if err := p.endSessionLogged(w, r, ""); err != nil {
 			p.errorPage(w, r, http.StatusInternalServerError, "Server error", "The sign-out could not be completed. Try again later.")
 			return
 		}
 	}
 	p.opt.SignedOutPage(w, r)
+}
+
+// endSessionLogged ends the browser's session and records the sign-out
+// of the session it ended; clientID is the application that asked, when
+// it is known.
+func (p *Provider) endSessionLogged(w http.ResponseWriter, r *http.Request, clientID string) error {
+	var ended *session
+	if p.opt.Audit != nil {
+		ended, _ = p.currentSession(r)
+	}
+	if err := p.endBrowserSession(w, r); err != nil {
+		return err
+	}
+	p.logSignOut(r, ended, clientID)
+	return nil
 }

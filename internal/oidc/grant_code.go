@@ -16,7 +16,7 @@ import (
 )
 
 // exchangeCode is the authorization_code grant (RFC 6749 §4.1.3, RFC 7636).
-func (p *Provider) exchangeCode(r *http.Request, c *client, form url.Values) (*tokenResponse, *Error) {
+func (p *Provider) exchangeCode(r *http.Request, c *client, form url.Values, info *grantInfo) (*tokenResponse, *Error) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, errInvalidRequest("code is required")
@@ -25,7 +25,7 @@ func (p *Provider) exchangeCode(r *http.Request, c *client, form url.Values) (*t
 	if e != nil {
 		return nil, e
 	}
-	return p.redeem(r.Context(), c, store.KindCode, code, func(tx store.Store, familyID string, g *grant) (*tokenResponse, *Error) {
+	return p.redeem(r.Context(), c, store.KindCode, code, info, func(tx store.Store, familyID string, g *grant) (*tokenResponse, *Error) {
 		if form.Get("redirect_uri") != g.RedirectURI {
 			return nil, errInvalidGrant("redirect_uri does not match the authorization request")
 		}
@@ -44,8 +44,9 @@ func (p *Provider) exchangeCode(r *http.Request, c *client, form url.Values) (*t
 // its grant in the same transaction, so a failure leaves the token usable
 // and a success can happen once. A token presented again after use is
 // treated as stolen: its whole family is revoked (RFC 6749 §4.1.2, and
-// refresh token reuse detection as in RFC 9700 §4.14.2).
-func (p *Provider) redeem(ctx context.Context, c *client, kind store.ObjectKind, token string,
+// refresh token reuse detection as in RFC 9700 §4.14.2). info learns the
+// grant's user and session for the audit log.
+func (p *Provider) redeem(ctx context.Context, c *client, kind store.ObjectKind, token string, info *grantInfo,
 	issue func(tx store.Store, familyID string, g *grant) (*tokenResponse, *Error)) (*tokenResponse, *Error) {
 	invalid := errInvalidGrant("the grant is invalid, expired, revoked or already used")
 	var (
@@ -71,9 +72,11 @@ func (p *Provider) redeem(ctx context.Context, c *client, kind store.ObjectKind,
 			return err
 		}
 		if g.ClientID != c.app.ID {
+			// Another client's grant: the entry names no user for it.
 			oauthErr = errInvalidGrant("the grant was issued to another client")
 			return rollback
 		}
+		info.userID, info.sessionID = g.UserID, g.SessionID
 		resp, oauthErr = issue(tx, obj.FamilyID, &g)
 		if oauthErr != nil {
 			if oauthErr.revokeFamily {

@@ -97,6 +97,7 @@ func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, req 
 	}
 	p.setCookie(w, "gatehouse_interaction", binding, int(p.opt.InteractionTTL/time.Second))
 	http.Redirect(w, r, p.opt.SignInURL+"/"+interactionID, http.StatusSeeOther)
+	p.logInteractionCreate(r, req, interactionID, signedIn)
 }
 
 // loadInteraction returns the interaction's state after checking the browser owns it.
@@ -179,6 +180,7 @@ func (p *Provider) CompleteInteraction(w http.ResponseWriter, r *http.Request, i
 	if st.SessionUserID != "" && st.SessionUserID == userID {
 		if s, err := p.currentSession(r); err == nil && s != nil && s.UserID == userID {
 			p.issueCode(w, r, &st.Request, userID, s.AuthTime, s.ID)
+			p.logInteractionEnd(r, &st.Request, interactionID, userID, s.ID, nil)
 			return nil
 		}
 	}
@@ -188,6 +190,7 @@ func (p *Provider) CompleteInteraction(w http.ResponseWriter, r *http.Request, i
 		return err
 	}
 	p.issueCode(w, r, &st.Request, userID, authTime, s.ID)
+	p.logInteractionEnd(r, &st.Request, interactionID, userID, s.ID, nil)
 	return nil
 }
 
@@ -201,7 +204,9 @@ func (p *Provider) AbortInteraction(w http.ResponseWriter, r *http.Request, inte
 	if _, err := p.store.ConsumeObject(r.Context(), store.KindInteraction, digest(interactionID), p.nowMillis()); err != nil {
 		return ErrInteractionNotFound
 	}
-	p.redirectError(w, r, st.Request.RedirectURI, st.Request.State, newError(400, code, description))
+	e := newError(400, code, description)
+	p.redirectError(w, r, st.Request.RedirectURI, st.Request.State, e)
+	p.logInteractionEnd(r, &st.Request, interactionID, "", "", e)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/throttle"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	SignedOutPage func(w http.ResponseWriter, r *http.Request)
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// Audit records token requests, interactions and sign-outs; nil
+	// records nothing. It must not block (see audit.Writer).
+	Audit audit.Logger
 
 	CodeTTL         time.Duration // 10 minutes
 	IDTokenTTL      time.Duration // 1 hour

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -13,15 +15,52 @@ import (
 // tokens are self-contained and expire on their own. Unknown tokens, and
 // tokens of other clients, are answered 200 without effect, as §2.2 asks.
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
-	form, c, ok := p.clientForm(w, r)
-	if !ok {
-		return
+	var (
+		c       *client
+		revoked revocation
+	)
+	form, e := readForm(w, r)
+	if e == nil {
+		c, e = p.authenticateClient(r, form)
 	}
-	allowOrigin(w, r, c)
+	if e == nil {
+		allowOrigin(w, r, c)
+		revoked, e = p.revokeToken(r, c, form)
+	}
+	if e != nil {
+		writeError(w, e)
+	} else {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}
+	if p.opt.Audit != nil {
+		entry := p.requestEntry(r, audit.RevokeToken)
+		entry.Params = clientParams(r, form)
+		if c != nil {
+			entry.ApplicationID = c.app.ID
+		}
+		entry.UserID = revoked.userID
+		if revoked.tokenType != "" {
+			entry.TokenTypes = []string{revoked.tokenType}
+		}
+		if e != nil {
+			entry.Result, entry.Error = audit.Error, oauthError(e)
+		}
+		p.opt.Audit.Log(entry)
+	}
+}
+
+// revocation is what a revocation request revoked, for the audit log.
+type revocation struct {
+	tokenType string // "RefreshToken", "AccessToken" or "" for nothing
+	userID    string
+}
+
+// revokeToken revokes the token of form when it belongs to c.
+func (p *Provider) revokeToken(r *http.Request, c *client, form url.Values) (revocation, *Error) {
 	tok := form.Get("token")
 	if tok == "" {
-		writeError(w, errInvalidRequest("token is required"))
-		return
+		return revocation{}, errInvalidRequest("token is required")
 	}
 	kinds := []store.ObjectKind{store.KindRefreshToken, store.KindAccessToken}
 	if form.Get("token_type_hint") == "access_token" {
@@ -33,11 +72,11 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		} else if err != nil {
-			writeError(w, errServer())
-			return
+			return revocation{}, errServer()
 		}
 		var owner struct {
 			ClientID string `json:"client_id"`
+			UserID   string `json:"user_id"`
 		}
 		if json.Unmarshal(obj.Payload, &owner) != nil || owner.ClientID != c.app.ID {
 			break
@@ -48,11 +87,13 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 			err = p.store.DeleteObject(ctx, kind, obj.ID)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			writeError(w, errServer())
-			return
+			return revocation{}, errServer()
 		}
-		break
+		done := revocation{tokenType: "AccessToken", userID: owner.UserID}
+		if kind == store.KindRefreshToken {
+			done.tokenType = "RefreshToken"
+		}
+		return done, nil
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	return revocation{}, nil
 }

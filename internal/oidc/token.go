@@ -48,33 +48,39 @@ func (p *Provider) clientForm(w http.ResponseWriter, r *http.Request, repeatable
 	return nil, nil, false
 }
 
+// token is the token endpoint. Every request, answered or refused, is
+// recorded in the audit log after the response is written.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	form, c, ok := p.clientForm(w, r, "resource")
-	if !ok {
-		return
-	}
-	allowOrigin(w, r, c)
 	var (
+		info grantInfo
 		resp *tokenResponse
-		e    *Error
+		c    *client
 	)
-	switch form.Get("grant_type") {
-	case "authorization_code":
-		resp, e = p.exchangeCode(r, c, form)
-	case "refresh_token":
-		resp, e = p.refresh(r, c, form)
-	case "client_credentials":
-		resp, e = p.clientCredentials(r, c, form)
-	case "":
-		e = errInvalidRequest("grant_type is required")
-	default:
-		e = newError(400, "unsupported_grant_type", "grant_type "+form.Get("grant_type")+" is not supported")
+	form, e := readForm(w, r, "resource")
+	if e == nil {
+		c, e = p.authenticateClient(r, form)
+	}
+	if e == nil {
+		allowOrigin(w, r, c)
+		switch form.Get("grant_type") {
+		case "authorization_code":
+			resp, e = p.exchangeCode(r, c, form, &info)
+		case "refresh_token":
+			resp, e = p.refresh(r, c, form, &info)
+		case "client_credentials":
+			resp, e = p.clientCredentials(r, c, form)
+		case "":
+			e = errInvalidRequest("grant_type is required")
+		default:
+			e = newError(400, "unsupported_grant_type", "grant_type "+form.Get("grant_type")+" is not supported")
+		}
 	}
 	if e != nil {
 		writeError(w, e)
-		return
+	} else {
+		writeJSON(w, http.StatusOK, resp)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	p.logToken(r, form, c, &info, resp, e)
 }
 
 // singleResource returns the one resource indicator a token request names,

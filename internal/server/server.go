@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/experience"
@@ -39,8 +40,11 @@ type Server struct {
 	Provider *oidc.Provider
 	API      *management.API
 	Webhooks *webhook.Worker
-	public   http.Handler
-	admin    http.Handler
+	// Audit writes the audit log (/api/logs) in the background.
+	Audit  *audit.Writer
+	now    func() time.Time
+	public http.Handler
+	admin  http.Handler
 }
 
 // Option adjusts how Open builds a server.
@@ -85,7 +89,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		st.Close()
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring, Sealer: sealer}
+	s := &Server{cfg: cfg, log: log, Store: st, Keys: ring, Sealer: sealer, now: o.now}
+	s.Audit = audit.NewWriter(st, audit.Options{Logger: log, Now: o.now})
 	clientIP := ClientIP(cfg.TrustProxyHeader)
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
 	senders := connector.NewService(st, sealer, connector.Options{})
@@ -94,7 +99,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	if o.password != nil {
 		pw = *o.password
 	}
-	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}, Password: pw})
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}, Password: pw, Audit: s.Audit})
 	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
 		Issuer:        cfg.Issuer(),
 		SignInURL:     cfg.Endpoint + "/sign-in",
@@ -105,6 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		SignedOutPage: pages.SignedOutPage,
 		Logger:        log,
 		Now:           o.now,
+		Audit:         s.Audit,
 	})
 	pages.SetProvider(s.Provider)
 
@@ -113,6 +119,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		Store:   st, Sealer: sealer, Tokens: ringAdapter{ring}, Issuer: cfg.Issuer(), Logger: log, Now: o.now,
 		Health: func(ctx context.Context) error { return st.DB().PingContext(ctx) },
 		Events: management.Events{ClientIP: clientIP},
+		Audit:  s.Audit,
 	})
 	s.Webhooks = webhook.NewWorker(st, webhook.Options{Sealer: sealer, Now: o.now, Logger: log})
 	mux := http.NewServeMux()
@@ -161,10 +168,11 @@ func (s *Server) Serve(ctx context.Context, public, admin net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); s.Keys.Run(ctx) }()
 	go func() { defer wg.Done(); s.sweepExpired(ctx) }()
 	go func() { defer wg.Done(); s.Webhooks.Run(ctx) }()
+	go func() { defer wg.Done(); s.sweepLogs(ctx) }()
 
 	servers := []*http.Server{
 		{Handler: s.public, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)},
@@ -188,6 +196,10 @@ func (s *Server) Serve(ctx context.Context, public, admin net.Listener) error {
 	}
 	cancel()
 	wg.Wait()
+	// The requests are done: write what they logged.
+	if ferr := s.Audit.Flush(shutdown); ferr != nil && !errors.Is(ferr, audit.ErrClosed) {
+		s.log.Warn("writing the last audit log entries failed", "err", ferr)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -212,8 +224,48 @@ func (s *Server) sweepExpired(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
-func (s *Server) Close() error { return s.Store.Close() }
+// sweepLogs deletes audit log entries older than LOG_RETENTION_DAYS, once
+// at start and then daily. LOG_RETENTION_DAYS=0 keeps them forever.
+func (s *Server) sweepLogs(ctx context.Context) {
+	if s.cfg.LogRetentionDays <= 0 {
+		return
+	}
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.SweepLogs(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("deleting old audit log entries failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("deleted old audit log entries", "count", n, "retention_days", s.cfg.LogRetentionDays)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepLogs deletes the audit log entries that LOG_RETENTION_DAYS no
+// longer keeps and returns how many went; with a retention of 0 it
+// deletes nothing.
+func (s *Server) SweepLogs(ctx context.Context) (int, error) {
+	if s.cfg.LogRetentionDays <= 0 {
+		return 0, nil
+	}
+	before := s.now().Add(-time.Duration(s.cfg.LogRetentionDays) * 24 * time.Hour).UnixMilli()
+	return s.Store.DeleteLogsBefore(ctx, before)
+}
+
+// Close writes the buffered audit log entries and releases the database.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Audit.Close(ctx); err != nil {
+		s.log.Warn("writing the last audit log entries failed", "err", err)
+	}
+	return s.Store.Close()
+}
 
 // ringAdapter gives the provider the verification call it needs.
 type ringAdapter struct{ *keys.Ring }

@@ -47,6 +47,7 @@ type Store interface {
 	Settings
 	Connectors
 	Hooks
+	Logs
 
 	// SchemaVersion returns the applied and the embedded migration versions.
 	SchemaVersion(ctx context.Context) (applied, latest int, err error)

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UserQueries", testUserQueries},
 		{"Connectors", testConnectors},
 		{"Hooks", testHooks}, {"HookDeliveries", testHookDeliveries}, {"HookClaimRace", testHookClaimRace},
+		{"Logs", testLogs}, {"LogRetention", testLogRetention}, {"LogCounts", testLogCounts},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.test(t, open(t)) })
