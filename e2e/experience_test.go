@@ -95,3 +95,22 @@ func TestSignInFollowsSettings(t *testing.T) {
 		t.Fatalf("theme.css = %s", css)
 	}
 }
+
+func TestIdentifierParameterNarrowsTheSignInPage(t *testing.T) {
+	r := newRestaurant(t, sqltestSQLite(t))
+	_, challenge := pkce("identifier-")
+	u := authURL(r.Issuer, r.appID, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"},
+		"identifier": {"email"}, "login_hint": {"kitchen@example.com"}})
+	b := newBrowser(redirectURI)
+	html := signInHTML(t, b, u, "")
+	if !strings.Contains(html, `<label for="identifier">Email</label>`) || !strings.Contains(html, `value="kitchen@example.com"`) {
+		t.Fatalf("identifier=email with login_hint:\n%.800s", html)
+	}
+	action, csrf := b.signInPage(t, u)
+	if resp := b.submit(t, action, csrf, "kitchen01", "Kitchen-Pass-2024!"); resp.StatusCode != 400 {
+		t.Fatalf("username on an email-only screen: %d", resp.StatusCode)
+	}
+	if loc := newBrowser(redirectURI).signIn(t, u, "kitchen@example.com", "Kitchen-Pass-2024!"); loc.Query().Get("code") == "" {
+		t.Fatal("email sign-in failed")
+	}
+}

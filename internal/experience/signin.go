@@ -35,6 +35,28 @@ func passwordIdentifiers(s *signinexp.Settings) []string {
 	return out
 }
 
+// narrowed keeps the kinds an authorization request's `identifier`
+// parameter names (Logto's SDKs send e.g. "email phone"), unless that would
+// leave none.
+func narrowed(kinds []string, requested string) []string {
+	want := strings.Fields(requested)
+	if len(want) == 0 {
+		return kinds
+	}
+	var out []string
+	for _, k := range kinds {
+		for _, w := range want {
+			if k == w {
+				out = append(out, k)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return kinds
+	}
+	return out
+}
+
 // identifierLabel joins the identifiers' names: "Username or email".
 func identifierLabel(tr translator, kinds []string, inner bool) string {
 	names := make([]string, len(kinds))
@@ -56,7 +78,7 @@ func identifierLabel(tr translator, kinds []string, inner bool) string {
 }
 
 func (p *Pages) signInView(q request, in *oidc.Interaction) signInView {
-	kinds := passwordIdentifiers(q.settings)
+	kinds := narrowed(passwordIdentifiers(q.settings), in.Identifier)
 	s := q.settings
 	v := signInView{form: p.newForm(q, in, "sign_in.title"),
 		IdentifierLabel: identifierLabel(q.tr, kinds, false), IdentifierType: inputType(kinds),
@@ -73,9 +95,6 @@ func (p *Pages) showSignIn(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 	q := p.begin(r, in.UILocales)
 	v := p.signInView(q, in)
 	v.Identifier = in.LoginHint
-	if v.Identifier == "" {
-		v.Identifier = in.Identifier
-	}
 	p.render(w, http.StatusOK, "signin", in, v)
 }
 
@@ -86,7 +105,7 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 	v := p.signInView(q, in)
 	v.Identifier = identifier
 	v.Terms.Agreed = r.PostForm.Get("agree") == "yes"
-	kinds := passwordIdentifiers(q.settings)
+	kinds := narrowed(passwordIdentifiers(q.settings), in.Identifier)
 	phrase := identifierLabel(q.tr, kinds, true)
 	if identifier == "" || secret == "" {
 		v.Error = q.tr.T("error.missing_fields", "identifier", phrase)
