@@ -15,6 +15,7 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -276,37 +277,9 @@ func appendValue(b []byte, v any) []byte {
 		}
 		return append(b, ']')
 	case map[string]string:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, clip(k))
-			b = append(b, ':')
-			b = appendString(b, clip(x[k]))
-		}
-		return append(b, '}')
+		return appendObject(b, x, func(b []byte, s string) []byte { return appendString(b, clip(s)) })
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, clip(k))
-			b = append(b, ':')
-			b = appendValue(b, x[k])
-		}
-		return append(b, '}')
+		return appendObject(b, x, appendValue)
 	}
 	return append(b, "null"...)
 }
@@ -374,4 +347,18 @@ func Ref(kind, secret string) string {
 	}
 	sum := sha256.Sum256([]byte("gatehouse audit reference\x00" + kind + "\x00" + secret))
 	return base64.RawURLEncoding.EncodeToString(sum[:15])
+}
+
+// appendObject writes m as a JSON object with sorted keys.
+func appendObject[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
+	b = append(b, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, clip(k))
+		b = append(b, ':')
+		b = value(b, m[k])
+	}
+	return append(b, '}')
 }
