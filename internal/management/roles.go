@@ -486,50 +486,7 @@ func (a *API) createRoleUser(w http.ResponseWriter, r *http.Request) error {
 	if _, err := decodeBody(r, &body); err != nil {
 		return err
 	}
-	userIDs, err := roleBodyIDs("userIds", body.UserIDs, true)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	err = a.store.InTx(ctx, func(tx store.Store) error {
-		role, err := roleByID(ctx, tx, r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		if role.Type != store.UserRole {
-			return unprocessable("user.invalid_role_type", "The role "+role.Name+" is a machine-to-machine role and cannot be assigned to users.")
-		}
-		for _, userID := range userIDs {
-			held, err := tx.ListUserRoles(ctx, userID)
-			if err != nil {
-				return err
-			}
-			for _, h := range held {
-				if h.ID == role.ID {
-					return &Error{Status: http.StatusUnprocessableEntity, Code: "role.user_exists",
-						Message: "The user " + userID + " already has this role.", Data: map[string]string{"userId": userID}}
-				}
-			}
-		}
-		for _, userID := range userIDs {
-			if _, err := tx.GetUser(ctx, userID); errors.Is(err, store.ErrNotFound) {
-				return notFound("user", userID)
-			} else if err != nil {
-				return err
-			}
-		}
-		for _, userID := range userIDs {
-			if err := tx.AssignUserRoles(ctx, userID, []string{role.ID}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusCreated)
-	return nil
+	return a.addRoleHolders(w, r, userHolders, "userIds", body.UserIDs)
 }
 
 func (a *API) deleteRoleUser(w http.ResponseWriter, r *http.Request) error {
@@ -585,7 +542,61 @@ func (a *API) createRoleApplication(w http.ResponseWriter, r *http.Request) erro
 	if _, err := decodeBody(r, &body); err != nil {
 		return err
 	}
-	appIDs, err := roleBodyIDs("applicationIds", body.ApplicationIDs, true)
+	return a.addRoleHolders(w, r, applicationHolders, "applicationIds", body.ApplicationIDs)
+}
+
+// roleHolders is one kind of role holder (users or M2M applications), for
+// the handler that adds holders to a role.
+type roleHolders struct {
+	kind, idKey                 string // "user", "userId"
+	roleType                    store.RoleType
+	wrongRoleCode, wrongRoleMsg string
+	existsCode                  string
+	held                        func(ctx context.Context, tx store.Store, id string) ([]store.Role, error)
+	check                       func(ctx context.Context, tx store.Store, id string) error
+	assign                      func(ctx context.Context, tx store.Store, id, roleID string) error
+}
+
+var (
+	userHolders = roleHolders{
+		kind: "user", idKey: "userId", roleType: store.UserRole,
+		wrongRoleCode: "user.invalid_role_type", wrongRoleMsg: " is a machine-to-machine role and cannot be assigned to users.",
+		existsCode: "role.user_exists",
+		held: func(ctx context.Context, tx store.Store, id string) ([]store.Role, error) {
+			return tx.ListUserRoles(ctx, id)
+		},
+		check: func(ctx context.Context, tx store.Store, id string) error {
+			_, err := tx.GetUser(ctx, id)
+			return err
+		},
+		assign: func(ctx context.Context, tx store.Store, id, roleID string) error {
+			return tx.AssignUserRoles(ctx, id, []string{roleID})
+		},
+	}
+	applicationHolders = roleHolders{
+		kind: "application", idKey: "applicationId", roleType: store.M2MRole,
+		wrongRoleCode: "application.invalid_role_type", wrongRoleMsg: " is a user role and cannot be assigned to applications.",
+		existsCode: "role.application_exists",
+		held: func(ctx context.Context, tx store.Store, id string) ([]store.Role, error) {
+			return tx.ListApplicationRoles(ctx, id)
+		},
+		check: func(ctx context.Context, tx store.Store, id string) error {
+			app, err := tx.GetApplication(ctx, id)
+			if err == nil && app.Type != store.MachineToMachine {
+				return unprocessable("application.invalid_type", "Only machine to machine applications can have associated roles.")
+			}
+			return err
+		},
+		assign: func(ctx context.Context, tx store.Store, id, roleID string) error {
+			return tx.AssignApplicationRoles(ctx, id, []string{roleID})
+		},
+	}
+)
+
+// addRoleHolders gives the role of the path to every holder in ids, in one
+// transaction: all of them or, on any error, none.
+func (a *API) addRoleHolders(w http.ResponseWriter, r *http.Request, h roleHolders, field string, ids []string) error {
+	ids, err := roleBodyIDs(field, ids, true)
 	if err != nil {
 		return err
 	}
@@ -595,34 +606,30 @@ func (a *API) createRoleApplication(w http.ResponseWriter, r *http.Request) erro
 		if err != nil {
 			return err
 		}
-		if role.Type != store.M2MRole {
-			return unprocessable("application.invalid_role_type", "The role "+role.Name+" is a user role and cannot be assigned to applications.")
+		if role.Type != h.roleType {
+			return unprocessable(h.wrongRoleCode, "The role "+role.Name+h.wrongRoleMsg)
 		}
-		for _, appID := range appIDs {
-			held, err := tx.ListApplicationRoles(ctx, appID)
+		for _, id := range ids {
+			held, err := h.held(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			for _, h := range held {
-				if h.ID == role.ID {
-					return &Error{Status: http.StatusUnprocessableEntity, Code: "role.application_exists",
-						Message: "The application " + appID + " already has this role.", Data: map[string]string{"applicationId": appID}}
+			for _, x := range held {
+				if x.ID == role.ID {
+					return &Error{Status: http.StatusUnprocessableEntity, Code: h.existsCode,
+						Message: "The " + h.kind + " " + id + " already has this role.", Data: map[string]string{h.idKey: id}}
 				}
 			}
 		}
-		for _, appID := range appIDs {
-			app, err := tx.GetApplication(ctx, appID)
-			if errors.Is(err, store.ErrNotFound) {
-				return notFound("application", appID)
+		for _, id := range ids {
+			if err := h.check(ctx, tx, id); errors.Is(err, store.ErrNotFound) {
+				return notFound(h.kind, id)
 			} else if err != nil {
 				return err
 			}
-			if app.Type != store.MachineToMachine {
-				return unprocessable("application.invalid_type", "Only machine to machine applications can have associated roles.")
-			}
 		}
-		for _, appID := range appIDs {
-			if err := tx.AssignApplicationRoles(ctx, appID, []string{role.ID}); err != nil {
+		for _, id := range ids {
+			if err := h.assign(ctx, tx, id, role.ID); err != nil {
 				return err
 			}
 		}
