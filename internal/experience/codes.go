@@ -321,7 +321,9 @@ func (p *Pages) submitCode(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 			p.serverError(w, r, err)
 			return
 		}
-		p.failures.Reset("id:" + strings.ToLower(f.Target))
+		if err := p.failures.Reset(r.Context(), "id:"+strings.ToLower(f.Target)); err != nil {
+			p.log.Error("clearing failed sign-ins failed", "err", err)
+		}
 		p.record(r, in, tried)
 		if err := p.saveFlow(r, in, flow{}); err != nil {
 			p.interactionError(w, r, err)

@@ -77,7 +77,7 @@ type Pages struct {
 	store    store.Store
 	provider Interactions
 	opt      Options
-	failures *throttle.Limiter
+	failures *throttle.Shared
 	log      *slog.Logger
 }
 
@@ -101,7 +101,9 @@ func New(st store.Store, provider Interactions, opt Options) *Pages {
 	if opt.ClientIP == nil {
 		opt.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	failures := throttle.New(opt.MaxFailures, opt.FailureWindow)
+	// Failures are counted in the database so that every process of a
+	// deployment locks an identifier or an address together.
+	failures := throttle.NewShared(st, opt.MaxFailures, opt.FailureWindow)
 	failures.Now = opt.Now
 	return &Pages{store: st, provider: provider, opt: opt, failures: failures, log: opt.Logger}
 }

@@ -120,7 +120,12 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.opt.ClientIP(r)
 	tried := attempt{key: audit.SignInSubmit, kind: classify(identifier, kinds), identifier: identifier, method: "Password"}
 	p.configureLockout(q.settings)
-	if wait, blocked := p.failures.Blocked(idKey, ipKey); blocked {
+	wait, blocked, err := p.failures.Blocked(r.Context(), idKey, ipKey)
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	if blocked {
 		secs := int(wait/time.Second) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		v.Error = q.tr.T("error.too_many_attempts", "wait", humanWait(q.tr, secs))
@@ -135,7 +140,9 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 			p.errorPage(w, r, http.StatusInternalServerError, "page.server_error.title", "page.server_error.detail")
 			return
 		}
-		p.failures.Fail(idKey, ipKey)
+		if err := p.failures.Fail(r.Context(), idKey, ipKey); err != nil {
+			p.log.Error("recording a failed sign-in failed", "err", err)
+		}
 		v.Error = q.tr.T("error.invalid_credentials", "identifier", phrase)
 		v.Title = q.tr.T("error.title_prefix", "title", v.Title)
 		p.render(w, http.StatusBadRequest, "signin", in, v)
@@ -150,7 +157,9 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 		p.record(r, in, tried.failed(errCodeSuspended, "This account has been suspended."))
 		return
 	}
-	p.failures.Reset(idKey)
+	if err := p.failures.Reset(r.Context(), idKey); err != nil {
+		p.log.Error("clearing failed sign-ins failed", "err", err)
+	}
 	p.emitEvent(r, in, webhook.PostSignIn, u)
 	p.record(r, in, tried)
 	p.finish(w, r, in, u)

@@ -74,6 +74,9 @@ type OIDCObjects interface {
 	ConsumeObject(ctx context.Context, kind ObjectKind, id string, at int64) (*OIDCObject, error)
 	UpdateObjectPayload(ctx context.Context, kind ObjectKind, id string, payload []byte) error
 	DeleteObject(ctx context.Context, kind ObjectKind, id string) error
+	// CountFamily counts the live (unexpired at now) objects of kind in
+	// familyID and returns the earliest expiry among them (0 when none).
+	CountFamily(ctx context.Context, kind ObjectKind, familyID string, now int64) (count int, firstExpiry int64, err error)
 	// RevokeFamily deletes every object that carries familyID and returns
 	// how many were deleted.
 	RevokeFamily(ctx context.Context, familyID string) (int, error)

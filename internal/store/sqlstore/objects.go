@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -100,6 +101,19 @@ func (s *Store) DeleteObject(ctx context.Context, kind store.ObjectKind, objectI
 		return fmt.Errorf("delete %s: %w", kind, err)
 	}
 	return nil
+}
+
+// CountFamily counts live objects of one kind in a family, with the
+// earliest expiry among them.
+func (s *Store) CountFamily(ctx context.Context, kind store.ObjectKind, familyID string, now int64) (int, int64, error) {
+	var count int
+	var first sql.NullInt64
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*), MIN(expires_at) FROM oidc_objects
+		WHERE kind = $1 AND family_id = $2 AND expires_at > $3`, string(kind), familyID, now).Scan(&count, &first)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count family: %w", s.mapErr(err))
+	}
+	return count, first.Int64, nil
 }
 
 // RevokeFamily deletes every object of a grant and returns how many there

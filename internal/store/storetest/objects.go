@@ -238,3 +238,22 @@ func testObjectCleanup(t *testing.T, s store.Store) {
 
 // now is the time the suite reads objects at.
 func now() int64 { return time.Now().UnixMilli() }
+
+// testCountFamily is registered with the object tests: it counts live
+// objects of one kind in a family.
+func testCountFamily(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	at := now()
+	for _, exp := range []int64{at + 5000, at + 1000, at - 1} {
+		must(t, s.PutObject(ctx, &store.OIDCObject{Kind: "Failure", ID: newID(), FamilyID: "fam", ExpiresAt: exp}))
+	}
+	must(t, s.PutObject(ctx, &store.OIDCObject{Kind: store.KindSession, ID: newID(), FamilyID: "fam", ExpiresAt: at + 9000}))
+	n, first, err := s.CountFamily(ctx, "Failure", "fam", at)
+	must(t, err)
+	wantEqual(t, "live failures", n, 2)
+	wantEqual(t, "earliest expiry", first, at+1000)
+	n, first, err = s.CountFamily(ctx, "Failure", "other", at)
+	must(t, err)
+	wantEqual(t, "empty family", n, 0)
+	wantEqual(t, "empty family expiry", first, int64(0))
+}

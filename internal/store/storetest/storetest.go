@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Objects", testObjects},
 		{"ConsumeObject", testConsumeObject},
 		{"ObjectCleanup", testObjectCleanup},
+		{"CountFamily", testCountFamily},
 		{"Settings", testSettings},
 		{"Transactions", testTransactions},
 		{"SchemaVersion", testSchemaVersion},
