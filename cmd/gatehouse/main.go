@@ -29,6 +29,7 @@ func commands() []command {
 		{"user", "user commands: create", runUser},
 		{"keys", "signing key commands: rotate, list", runKeys},
 		{"bench", "load-test an OpenID provider", runBench},
+		{"healthcheck", "exit 0 if the server's /api/status answers 204", runHealthcheck},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, version)
 			return nil
