@@ -63,14 +63,29 @@ func cli(t *testing.T, env []string, stdin string, args ...string) (string, stri
 	return stdout.String(), stderr.String(), code
 }
 
+// handedOut remembers the ports freePort gave, so that two calls never
+// return the same one (the kernel may offer a just-closed port again).
+var (
+	handedOutMu sync.Mutex
+	handedOut   = map[int]bool{}
+)
+
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOutMu.Lock()
+	defer handedOutMu.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !handedOut[port] {
+			handedOut[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // serveProcess starts `gatehouse serve` and waits until it answers.
