@@ -3,9 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,51 +12,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apps"
-	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/server"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
-// startAudited is start with extra serve flags, also returning the server
-// so that a test can flush its audit log and run the retention sweep.
+// startAudited starts a server whose audit log a test can flush and sweep.
 func startAudited(t *testing.T, dbURL string, flags ...string) (*instance, *server.Server) {
 	t.Helper()
-	pub, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + pub.Addr().String()
-	fs := newFlagSet()
-	load := config.Register(fs)
-	if err := fs.Parse(append([]string{"--endpoint", endpoint, "--db-url", dbURL}, flags...)); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{}
-	srv, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		server.WithClock(clk.Now), server.WithPasswordCost(testPassword))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(ctx, pub, adm)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		srv.Close()
-	})
-	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}, srv
+	return startServer(t, dbURL, flags...)
 }
 
 // auditLog is Logto's Log as GET /api/logs returns it.

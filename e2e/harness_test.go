@@ -67,6 +67,14 @@ func backends(t *testing.T, fn func(t *testing.T, dbURL string)) {
 // start runs a server on dbURL on a free loopback port until the test ends.
 func start(t *testing.T, dbURL string) *instance {
 	t.Helper()
+	in, _ := startServer(t, dbURL)
+	return in
+}
+
+// startServer is start with extra serve flags, also returning the server so
+// that a test can reach its internals (flush the audit log, sweep).
+func startServer(t *testing.T, dbURL string, flags ...string) (*instance, *server.Server) {
+	t.Helper()
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +86,7 @@ func start(t *testing.T, dbURL string) *instance {
 	endpoint := "http://" + pub.Addr().String()
 	fs := newFlagSet()
 	load := config.Register(fs)
-	if err := fs.Parse([]string{"--endpoint", endpoint, "--db-url", dbURL}); err != nil {
+	if err := fs.Parse(append([]string{"--endpoint", endpoint, "--db-url", dbURL}, flags...)); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := load()
@@ -105,7 +113,7 @@ func start(t *testing.T, dbURL string) *instance {
 		<-done
 		srv.Close()
 	})
-	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}
+	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}, srv
 }
 
 // createApp creates an application directly in the store, as the CLI does.

@@ -88,15 +88,24 @@ func (a *API) listApplications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out, err := a.applicationsJSON(r, list)
+	if err != nil {
+		return err
+	}
+	return writeList(w, out, total, paged)
+}
+
+// applicationsJSON renders a list of applications.
+func (a *API) applicationsJSON(r *http.Request, list []store.Application) ([]apps.JSON, error) {
 	out := make([]apps.JSON, 0, len(list))
 	for i := range list {
 		j, err := a.applicationJSON(r, &list[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, j)
 	}
-	return writeList(w, out, total, paged)
+	return out, nil
 }
 
 // searchTerm reads Logto's search parameters: "search", or any

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gatehouse-auth/gatehouse/internal/apps"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 	"github.com/gatehouse-auth/gatehouse/internal/users"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
@@ -524,13 +523,9 @@ func (a *API) listRoleApplications(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := make([]apps.JSON, 0, len(list))
-	for i := range list {
-		j, err := a.applicationJSON(r, &list[i])
-		if err != nil {
-			return err
-		}
-		out = append(out, j)
+	out, err := a.applicationsJSON(r, list)
+	if err != nil {
+		return err
 	}
 	return writeList(w, out, total, true)
 }
