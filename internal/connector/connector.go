@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"time"
 )
 
 // Type is a connector's kind, as Logto names it.
@@ -156,11 +157,21 @@ type Env struct {
 	// redirect policy are the caller's; NewService's default has a 5 s
 	// timeout and follows no redirects.
 	HTTPClient *http.Client
+	// Now is the clock of ID token checks and signed client assertions;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Clock returns e.Now, or time.Now when it is nil.
+func (e Env) Clock() func() time.Time {
+	if e.Now == nil {
+		return time.Now
+	}
+	return e.Now
 }
 
 // Factory is a kind of connector. Email and SMS factories have NewSender;
-// social factories, when they come, will carry their own constructor here
-// beside it.
+// social factories have NewSocial.
 type Factory struct {
 	Metadata Metadata
 	Type     Type
@@ -174,6 +185,9 @@ type Factory struct {
 	Validate func(config json.RawMessage) error
 	// NewSender builds a sender from a config that Validate accepted.
 	NewSender func(config json.RawMessage, env Env) (Sender, error)
+	// NewSocial builds a social sign-in provider from a config that
+	// Validate accepted.
+	NewSocial func(config json.RawMessage, env Env) (Social, error)
 }
 
 // MarshalJSON renders the factory in Logto's ConnectorFactoryResponse shape.

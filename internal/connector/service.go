@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
@@ -19,6 +20,9 @@ type Options struct {
 	// HTTPClient is used by the HTTP connectors; nil means
 	// DefaultHTTPClient() (5 s timeout, no redirects).
 	HTTPClient *http.Client
+	// Now is the clock of social connectors (ID token checks, Apple's
+	// client secret); nil means time.Now.
+	Now func() time.Time
 }
 
 // Service manages the configured connectors: it stores their configs
@@ -44,7 +48,7 @@ func NewService(st store.Store, sealer *seal.Sealer, opt Options) *Service {
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = DefaultHTTPClient()
 	}
-	return &Service{store: st, sealer: sealer, registry: opt.Registry, env: Env{HTTPClient: opt.HTTPClient}}
+	return &Service{store: st, sealer: sealer, registry: opt.Registry, env: Env{HTTPClient: opt.HTTPClient, Now: opt.Now}}
 }
 
 // Registry returns the service's factories.
@@ -407,4 +411,22 @@ func IsConfigError(err error) (*ConfigError, bool) {
 	var ce *ConfigError
 	ok := errors.As(err, &ce)
 	return ce, ok
+}
+
+// Social opens the social connector id: the stored connector and a
+// provider built from its config. store.ErrNotFound when there is no such
+// connector or it is not a social one.
+func (s *Service) Social(ctx context.Context, id string) (*Connector, Social, error) {
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Factory.Type != TypeSocial || c.Factory.NewSocial == nil {
+		return nil, nil, fmt.Errorf("connector %s is not a social connector: %w", id, store.ErrNotFound)
+	}
+	p, err := c.Factory.NewSocial(c.Config, s.env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, p, nil
 }
