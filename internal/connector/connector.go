@@ -65,6 +65,9 @@ var (
 	ErrNoConnector = errors.New("connector: no connector is configured")
 	// ErrUnknownFactory means no factory has the given id.
 	ErrUnknownFactory = errors.New("connector: unknown connector factory")
+	// ErrTargetInUse means another social connector of the same platform
+	// has the target.
+	ErrTargetInUse = errors.New("connector: another social connector of this platform has the same target")
 	// ErrMultipleInstances means a connector of a factory that allows one
 	// instance exists already.
 	ErrMultipleInstances = errors.New("connector: this connector factory allows one connector only")

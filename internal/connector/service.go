@@ -68,32 +68,10 @@ type Connector struct {
 // connector's fields, and the config with every secret masked (see
 // MaskValue). The sealed config never appears.
 func (c Connector) MarshalJSON() ([]byte, error) {
-	md := c.Factory.Metadata
+	md := c.effectiveMetadata()
 	metadata := c.Metadata
 	if len(bytes.TrimSpace(metadata)) == 0 || string(bytes.TrimSpace(metadata)) == "null" {
 		metadata = json.RawMessage("{}")
-	}
-	if md.IsStandard {
-		var over struct {
-			Target   *string           `json:"target"`
-			Name     map[string]string `json:"name"`
-			Logo     *string           `json:"logo"`
-			LogoDark *string           `json:"logoDark"`
-		}
-		if json.Unmarshal(metadata, &over) == nil {
-			if over.Target != nil {
-				md.Target = *over.Target
-			}
-			if over.Name != nil {
-				md.Name = over.Name
-			}
-			if over.Logo != nil {
-				md.Logo = *over.Logo
-			}
-			if over.LogoDark != nil {
-				md.LogoDark = over.LogoDark
-			}
-		}
 	}
 	return json.Marshal(struct {
 		Type Type `json:"type"`
@@ -121,18 +99,54 @@ func (c Connector) String() string {
 // GoString is String, for %#v.
 func (c Connector) GoString() string { return c.String() }
 
+// effectiveMetadata is the factory's metadata with the connector's own
+// target, name and logos over it, for standard factories (Logto lets only
+// those be overridden).
+func (c *Connector) effectiveMetadata() Metadata {
+	md := c.Factory.Metadata
+	if !md.IsStandard || len(c.Metadata) == 0 {
+		return md
+	}
+	var over struct {
+		Target   *string           `json:"target"`
+		Name     map[string]string `json:"name"`
+		Logo     *string           `json:"logo"`
+		LogoDark *string           `json:"logoDark"`
+	}
+	if json.Unmarshal(c.Metadata, &over) != nil {
+		return md
+	}
+	if over.Target != nil && *over.Target != "" {
+		md.Target = *over.Target
+	}
+	if len(over.Name) > 0 {
+		md.Name = over.Name
+	}
+	if over.Logo != nil && *over.Logo != "" {
+		md.Logo = *over.Logo
+	}
+	if over.LogoDark != nil && *over.LogoDark != "" {
+		md.LogoDark = over.LogoDark
+	}
+	return md
+}
+
 // Target is the connector's target: its own for a standard connector that
 // sets one, its factory's otherwise.
-func (c *Connector) Target() string {
-	if c.Factory.Metadata.IsStandard {
-		var over struct {
-			Target string `json:"target"`
-		}
-		if json.Unmarshal(c.Metadata, &over) == nil && over.Target != "" {
-			return over.Target
-		}
+func (c *Connector) Target() string { return c.effectiveMetadata().Target }
+
+// DisplayName is the connector's name per language ("en", "zh-CN", ...).
+func (c *Connector) DisplayName() map[string]string { return c.effectiveMetadata().Name }
+
+// Logo is the URL (often a data: URI) of the connector's logo.
+func (c *Connector) Logo() string { return c.effectiveMetadata().Logo }
+
+// LogoDark is the logo for dark backgrounds, or "".
+func (c *Connector) LogoDark() string {
+	if d := c.effectiveMetadata().LogoDark; d != nil {
+		return *d
 	}
-	return c.Factory.Metadata.Target
+	return ""
 }
 
 // open pairs a record with its factory and opens its config. ok is false
@@ -240,6 +254,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Connector, error
 				return ErrMultipleInstances
 			}
 		}
+		if targetTaken(existing, &Connector{Connector: rec, Factory: f}) {
+			return ErrTargetInUse
+		}
 		if err := tx.CreateConnector(ctx, &rec); err != nil {
 			return err
 		}
@@ -259,6 +276,28 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Connector, error
 		return nil, err
 	}
 	return out, nil
+}
+
+// targetTaken reports whether another social connector of c's platform
+// has c's target. Users' social identities are keyed by target, so two
+// such connectors would let an account at one provider sign in as the
+// holder of the same account id at the other (Logto refuses it too).
+func targetTaken(existing []*Connector, c *Connector) bool {
+	if c.Factory.Type != TypeSocial {
+		return false
+	}
+	platform := func(c *Connector) string {
+		if p := c.Factory.Metadata.Platform; p != nil {
+			return *p
+		}
+		return ""
+	}
+	for _, other := range existing {
+		if other.ID != c.ID && other.Factory.Type == TypeSocial && other.Target() == c.Target() && platform(other) == platform(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // UpdateInput changes a connector; nil fields are left as they are.
@@ -287,6 +326,15 @@ func (s *Service) Update(ctx context.Context, id string, in UpdateInput) (*Conne
 			}
 			if f.Metadata.IsStandard {
 				c.Metadata = in.Metadata
+			}
+		}
+		if in.Metadata != nil && f.Type == TypeSocial {
+			existing, err := s.list(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if targetTaken(existing, c) {
+				return ErrTargetInUse
 			}
 		}
 		if in.SyncProfile != nil {

@@ -295,3 +295,39 @@ func TestConnectorNeverPrintsItsConfig(t *testing.T) {
 		}
 	}
 }
+
+// Social identities are keyed by target, so two connectors of one
+// platform may not share one: an account id at one provider would sign in
+// the holder of the same id at the other.
+func TestSocialTargetsAreUnique(t *testing.T) {
+	ctx := context.Background()
+	svc := connector.NewService(sqltest.SQLite(t), nil, connector.Options{Registry: connector.NewRegistry(fakeSocialFactory("oauth2", true), fakeSocialFactory("gh", false))})
+	first, err := svc.Create(ctx, connector.CreateInput{FactoryID: "oauth2", Config: json.RawMessage(`{}`), Metadata: json.RawMessage(`{"target":"acme"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Create(ctx, connector.CreateInput{FactoryID: "oauth2", Config: json.RawMessage(`{}`), Metadata: json.RawMessage(`{"target":"acme"}`)}); !errors.Is(err, connector.ErrTargetInUse) {
+		t.Fatalf("a second connector with the target acme: %v, want ErrTargetInUse", err)
+	}
+	second, err := svc.Create(ctx, connector.CreateInput{FactoryID: "oauth2", Config: json.RawMessage(`{}`), Metadata: json.RawMessage(`{"target":"other"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Update(ctx, second.ID, connector.UpdateInput{Metadata: json.RawMessage(`{"target":"acme"}`)}); !errors.Is(err, connector.ErrTargetInUse) {
+		t.Fatalf("renaming a target onto another's: %v, want ErrTargetInUse", err)
+	}
+	if _, err := svc.Update(ctx, first.ID, connector.UpdateInput{Metadata: json.RawMessage(`{"target":"acme","name":{"en":"Acme"}}`)}); err != nil {
+		t.Fatalf("updating a connector's own metadata: %v", err)
+	}
+	if _, err := svc.Create(ctx, connector.CreateInput{FactoryID: "gh", Config: json.RawMessage(`{}`)}); err != nil {
+		t.Fatalf("a connector of another target: %v", err)
+	}
+}
+
+func fakeSocialFactory(id string, standard bool) *connector.Factory {
+	web := "Web"
+	return &connector.Factory{Type: connector.TypeSocial, SingleInstance: !standard,
+		Metadata:  connector.Metadata{ID: id, Target: id, Platform: &web, Name: map[string]string{"en": id}, IsStandard: standard},
+		Validate:  func(json.RawMessage) error { return nil },
+		NewSocial: func(json.RawMessage, connector.Env) (connector.Social, error) { return nil, nil }}
+}

@@ -43,7 +43,11 @@ type AuthRequest struct {
 type Callback struct {
 	// Params are the callback's query parameters, or its form for
 	// response_mode=form_post (Apple).
-	Params       url.Values
+	Params url.Values
+	// State is the state the caller checked the callback against: the
+	// one to use, rather than the callback's own fields, should they
+	// disagree (a SAML post carrying both state and RelayState).
+	State        string
 	RedirectURI  string
 	Nonce        string
 	CodeVerifier string

@@ -92,4 +92,9 @@ const (
 	errCodeNoConnector        = "connector.not_found"
 	errCodeRateLimited        = "verification_code.rate_limited"
 	errCodeSendFailed         = "connector.send_failed"
+	errCodeStateMismatch      = "session.state_mismatch"
+	errCodeUpstreamDenied     = "session.social.access_denied"
+	errCodeUpstreamError      = "connector.general"
+	errCodeUpstreamInvalid    = "connector.invalid_response"
+	errCodeSSODomain          = "session.sso_enabled_email_domain_mismatch"
 )

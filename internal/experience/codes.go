@@ -163,6 +163,11 @@ func (p *Pages) submitCodeStart(w http.ResponseWriter, r *http.Request, in *oidc
 		p.render(w, http.StatusBadRequest, "identify", in, v)
 		return
 	}
+	// Addresses of an SSO domain belong to their organisation's IdP: no
+	// code signs them in, registers or resets them here.
+	if p.ssoRouted(w, r, q, in, identifier) {
+		return
+	}
 	f := flow{Purpose: cs.purpose, Channel: channelOf(kind), Target: identifier}
 	send := true
 	if cs.onlyAccounts {

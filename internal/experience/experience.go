@@ -33,7 +33,7 @@ var staticFS embed.FS
 var pages = map[string]*template.Template{}
 
 func init() {
-	for _, name := range []string{"signin", "error", "register", "identify", "code", "consent", "message", "signout"} {
+	for _, name := range []string{"signin", "error", "register", "identify", "code", "consent", "message", "signout", "sso", "link"} {
 		pages[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 }
@@ -70,6 +70,12 @@ type Options struct {
 	// Audit records sign-in, registration and password reset attempts;
 	// nil records nothing.
 	Audit audit.Logger
+	// Social and SSO are the upstream identity providers; nil offers none.
+	Social SocialConnectors
+	SSO    EnterpriseSSO
+	// Endpoint is the server's public URL (ENDPOINT), for the callback
+	// URLs given to providers.
+	Endpoint string
 }
 
 // Pages serves /sign-in.
@@ -78,8 +84,14 @@ type Pages struct {
 	provider Interactions
 	opt      Options
 	failures *throttle.Shared
-	log      *slog.Logger
+	// posts counts identity providers' posted callbacks per address.
+	posts *throttle.Limiter
+	log   *slog.Logger
 }
+
+// postedCallbacksPerWindow bounds the form-posted callbacks (Apple, SAML)
+// one address may make in 10 minutes; people make one per sign-in.
+const postedCallbacksPerWindow = 60
 
 // New returns the sign-in pages.
 func New(st store.Store, provider Interactions, opt Options) *Pages {
@@ -105,7 +117,8 @@ func New(st store.Store, provider Interactions, opt Options) *Pages {
 	// deployment locks an identifier or an address together.
 	failures := throttle.NewShared(st, opt.MaxFailures, opt.FailureWindow)
 	failures.Now = opt.Now
-	return &Pages{store: st, provider: provider, opt: opt, failures: failures, log: opt.Logger}
+	return &Pages{store: st, provider: provider, opt: opt, failures: failures, log: opt.Logger,
+		posts: throttle.New(postedCallbacksPerWindow, 10*time.Minute)}
 }
 
 // SetProvider connects the pages to the OpenID provider, which in turn
@@ -137,6 +150,16 @@ func (p *Pages) Routes(mux *http.ServeMux) {
 	post("/sign-in/{interaction}/code/resend", p.resendCode)
 	post("/sign-in/{interaction}/consent", p.submitConsent)
 	post("/sign-in/{interaction}/profile", p.submitProfile)
+	get("/sign-in/{interaction}/social/{connector}", p.startSocial)
+	get("/sign-in/{interaction}/sso", p.showSSO)
+	post("/sign-in/{interaction}/sso", p.submitSSO)
+	get("/sign-in/{interaction}/sso/{connector}", p.startSSO)
+	get("/sign-in/{interaction}/link", p.showLink)
+	post("/sign-in/{interaction}/link", p.submitLink)
+	// Providers come back here, by GET or by a cross-site form post, which
+	// no CSRF token can protect: the state does (see callback).
+	mux.HandleFunc("GET /callback/{connector}", p.callback)
+	mux.HandleFunc("POST /callback/{connector}", p.callbackPost)
 }
 
 func staticHandler() http.Handler {
@@ -162,6 +185,7 @@ type page struct {
 
 // request is one page view: the settings in force and the language chosen.
 type request struct {
+	ctx      context.Context
 	settings *signinexp.Settings
 	tr       translator
 }
@@ -172,7 +196,7 @@ func (p *Pages) begin(r *http.Request, uiLocales string) request {
 		p.log.Error("loading the sign-in experience failed; using defaults", "err", err)
 		s = signinexp.Default()
 	}
-	return request{settings: s, tr: pick(r, uiLocales, s.LanguageInfo.AutoDetect, s.LanguageInfo.FallbackLanguage)}
+	return request{ctx: r.Context(), settings: s, tr: pick(r, uiLocales, s.LanguageInfo.AutoDetect, s.LanguageInfo.FallbackLanguage)}
 }
 
 func (q request) page(titleKey string) page {

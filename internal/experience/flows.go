@@ -49,6 +49,9 @@ type form struct {
 	AppName, InteractionID, CSRFToken string
 	Identifier, Error                 string
 	Terms                             terms
+	// Socials and SSO are the sign-in page's other ways in.
+	Socials []socialButton
+	SSO     bool
 }
 
 func (p *Pages) newForm(q request, in *oidc.Interaction, titleKey string) form {
@@ -90,6 +93,10 @@ type flow struct {
 	// ProfileKind is the one being collected.
 	ProfileUser string `json:"profile_user,omitempty"`
 	ProfileKind string `json:"profile_kind,omitempty"`
+	// Upstream is a sign-in waiting at a social or SSO provider.
+	Upstream *upstreamSignIn `json:"upstream,omitempty"`
+	// Link is a provider account waiting to be linked (link.go).
+	Link *pendingLink `json:"link,omitempty"`
 }
 
 // registration holds a sign-up in progress; the password is kept only as
@@ -135,6 +142,9 @@ func (p *Pages) showFirstScreen(w http.ResponseWriter, r *http.Request, in *oidc
 		return
 	}
 	q := p.begin(r, in.UILocales)
+	if in.DirectSignIn != "" && p.directSignIn(w, r, q, in) {
+		return
+	}
 	screen := strings.ToLower(in.FirstScreen)
 	switch {
 	case screen == "register" || screen == "identifier:register" || strings.EqualFold(in.InteractionMode, "signUp") ||
@@ -153,8 +163,16 @@ func (p *Pages) showFirstScreen(w http.ResponseWriter, r *http.Request, in *oidc
 // finish ends a successful authentication of u: the consent page when the
 // application needs it, else back to the application with a code.
 func (p *Pages) finish(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, u *store.User) {
+	p.finishAs(w, r, in, u, false)
+}
+
+// finishAs is finish for a sign-in through an identity provider when
+// social is true: Logto's socialSignIn.skipRequiredIdentifiers then lets
+// the account in without the identifiers sign-up requires.
+func (p *Pages) finishAs(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, u *store.User, social bool) {
 	q := p.begin(r, in.UILocales)
-	if kind := missingIdentifier(q.settings, u); kind != "" && (kind == signinexp.Username || p.opt.Codes != nil || !q.settings.SignUp.Verify) {
+	skip := social && q.settings.SocialSignIn.SkipRequiredIdentifiers != nil && *q.settings.SocialSignIn.SkipRequiredIdentifiers
+	if kind := missingIdentifier(q.settings, u); !skip && kind != "" && (kind == signinexp.Username || p.opt.Codes != nil || !q.settings.SignUp.Verify) {
 		if err := p.saveFlow(r, in, flow{ProfileUser: u.ID, ProfileKind: kind}); err != nil {
 			p.interactionError(w, r, err)
 			return

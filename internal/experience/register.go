@@ -45,6 +45,7 @@ func (p *Pages) registerView(q request, in *oidc.Interaction) registerView {
 			Type: inputType([]string{k}), Autocomplete: autocomplete([]string{k})})
 	}
 	v.Terms = termsView(s, true, false)
+	v.Socials, v.SSO = p.socialButtons(q, in), p.ssoAvailable(q)
 	return v
 }
 
@@ -95,6 +96,9 @@ func (p *Pages) submitRegister(w http.ResponseWriter, r *http.Request, in *oidc.
 	kind := classify(identifier, s.SignUp.Identifiers)
 	if kind == "" || !validIdentifier(kind, identifier) {
 		fail(http.StatusBadRequest, q.tr.T("error.identifier_invalid", "identifier", label))
+		return
+	}
+	if p.ssoRouted(w, r, q, in, identifier) {
 		return
 	}
 	reg := &registration{}

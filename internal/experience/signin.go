@@ -87,6 +87,7 @@ func (p *Pages) signInView(q request, in *oidc.Interaction) signInView {
 		CanRegister:    s.SignInMode != "SignIn",
 	}
 	v.Terms = termsView(s, false, false)
+	v.Socials, v.SSO = p.socialButtons(q, in), p.ssoAvailable(q)
 	return v
 }
 
@@ -115,6 +116,9 @@ func (p *Pages) submitSignIn(w http.ResponseWriter, r *http.Request, in *oidc.In
 	if v.Terms.Checkbox && !v.Terms.Agreed {
 		v.Error = q.tr.T("error.agree_required")
 		p.render(w, http.StatusBadRequest, "signin", in, v)
+		return
+	}
+	if p.ssoRouted(w, r, q, in, identifier) {
 		return
 	}
 	idKey, ipKey := "id:"+strings.ToLower(identifier), "ip:"+p.opt.ClientIP(r)

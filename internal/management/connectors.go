@@ -21,7 +21,11 @@ type connectorRoutes struct {
 }
 
 func (a *API) registerConnectors() {
-	c := &connectorRoutes{api: a, svc: connector.NewService(a.store, a.sealer, connector.Options{})}
+	svc := a.connectors
+	if svc == nil {
+		svc = connector.NewService(a.store, a.sealer, connector.Options{})
+	}
+	c := &connectorRoutes{api: a, svc: svc}
 	a.handle("GET", "/api/connector-factories", "ListConnectorFactories", 200, "List connector factories", c.listFactories)
 	a.handle("GET", "/api/connector-factories/{id}", "GetConnectorFactory", 200, "Get a connector factory", c.getFactory)
 	a.handle("GET", "/api/connectors", "ListConnectors", 200, "List connectors", c.list)
@@ -258,6 +262,8 @@ func connectorError(err error) error {
 		return unprocessable("connector.not_found_with_connector_id", "There is no connector factory with this connectorId.")
 	case errors.Is(err, connector.ErrMultipleInstances):
 		return unprocessable("connector.multiple_instances_not_supported", "This connector factory allows one connector only; update or delete the existing one.")
+	case errors.Is(err, connector.ErrTargetInUse):
+		return unprocessable("connector.multiple_target_with_same_platform", "Another social connector of this platform already has this target; give this one its own metadata.target.")
 	case errors.Is(err, connector.ErrMetadataNotAllowed):
 		return &Error{Status: http.StatusBadRequest, Code: "connector.cannot_overwrite_metadata_for_non_standard_connector",
 			Message: "metadata can only be set on standard connectors."}

@@ -159,7 +159,7 @@ func userObject(field string, raw json.RawMessage) error {
 // userJSON is a user as GetUser shows it: with ssoIdentities on request.
 type userJSON struct {
 	users.JSON
-	SSOIdentities *[]struct{} `json:"ssoIdentities,omitempty"`
+	SSOIdentities *[]ssoIdentityJSON `json:"ssoIdentities,omitempty"`
 }
 
 // truthy is Logto's reading of a boolean query parameter.
@@ -301,8 +301,11 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	j := userJSON{JSON: users.ToJSON(u)}
 	if truthy(r.URL.Query().Get("includeSsoIdentities")) {
-		// Gatehouse has no enterprise SSO connectors, so no SSO identities.
-		j.SSOIdentities = &[]struct{}{}
+		list, err := ssoIdentitiesOf(r, a.store, u.ID)
+		if err != nil {
+			return err
+		}
+		j.SSOIdentities = &list
 	}
 	// includePasswordHash is not honoured: password digests never leave
 	// the server.

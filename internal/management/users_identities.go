@@ -41,16 +41,57 @@ func (a *API) listUserAllIdentities(w http.ResponseWriter, r *http.Request) erro
 		Identity json.RawMessage `json:"identity"`
 		Target   string          `json:"target"`
 	}
+	type sso struct {
+		Identity ssoIdentityJSON `json:"ssoIdentity"`
+	}
 	ids := identitiesOf(u)
 	out := struct {
-		Social []social   `json:"socialIdentities"`
-		SSO    []struct{} `json:"ssoIdentities"`
-	}{Social: []social{}, SSO: []struct{}{}}
+		Social []social `json:"socialIdentities"`
+		SSO    []sso    `json:"ssoIdentities"`
+	}{Social: []social{}, SSO: []sso{}}
 	for _, target := range slices.Sorted(maps.Keys(ids)) {
 		out.Social = append(out.Social, social{Identity: ids[target], Target: target})
 	}
+	list, err := ssoIdentitiesOf(r, a.store, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, i := range list {
+		out.SSO = append(out.SSO, sso{Identity: i})
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// ssoIdentityJSON is an enterprise SSO identity in Logto's shape.
+type ssoIdentityJSON struct {
+	TenantID       string          `json:"tenantId"`
+	ID             string          `json:"id"`
+	UserID         string          `json:"userId"`
+	Issuer         string          `json:"issuer"`
+	IdentityID     string          `json:"identityId"`
+	Detail         json.RawMessage `json:"detail"`
+	CreatedAt      int64           `json:"createdAt"`
+	UpdatedAt      int64           `json:"updatedAt"`
+	SSOConnectorID string          `json:"ssoConnectorId"`
+}
+
+// ssoIdentitiesOf lists a user's enterprise SSO identities.
+func ssoIdentitiesOf(r *http.Request, st store.Store, userID string) ([]ssoIdentityJSON, error) {
+	list, err := st.ListUserSSOIdentities(r.Context(), userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ssoIdentityJSON, 0, len(list))
+	for _, i := range list {
+		detail := i.Detail
+		if len(detail) == 0 {
+			detail = json.RawMessage("{}")
+		}
+		out = append(out, ssoIdentityJSON{TenantID: "default", ID: i.ID, UserID: i.UserID, Issuer: i.Issuer, IdentityID: i.IdentityID,
+			Detail: detail, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, SSOConnectorID: i.SSOConnectorID})
+	}
+	return out, nil
 }
 
 func (a *API) getUserIdentity(w http.ResponseWriter, r *http.Request) error {

@@ -179,6 +179,9 @@ const (
 
 	// KindVerificationCode is a one-time email or SMS code (internal/verification).
 	KindVerificationCode ObjectKind = "VerificationCode"
+	// KindUpstreamCallback is an identity provider's posted callback
+	// waiting for the browser's GET (internal/experience).
+	KindUpstreamCallback ObjectKind = "UpstreamCallback"
 )
 
 // OIDCObject is a piece of protocol state. ID is what the protocol layer
