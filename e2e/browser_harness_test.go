@@ -57,6 +57,14 @@ func (b *syncBuffer) String() string {
 // when Chromium is not installed.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
+	return newTabWith(t)
+}
+
+// newTabWith is newTab with extra Chromium options, such as
+// chromedp.Flag("host-resolver-rules", ...) to reach fake identity
+// providers or a TLS proxy under their public host names.
+func newTabWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser tests need Chromium at %s (%v): run scripts/ensure-chromium.sh (as root) to install Debian's chromium package", chromiumPath, err)
 	}
@@ -74,6 +82,7 @@ func newTab(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(&out),
 	)
+	opts = append(opts, extra...)
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserTestTimeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
 	tab, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(out.Printf))

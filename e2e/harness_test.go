@@ -56,6 +56,9 @@ type instance struct {
 	Clock  *clock
 	Keys   *keys.Ring
 	sealer *seal.Sealer
+
+	// AdminURL is the admin listener's base URL (the console).
+	AdminURL string
 }
 
 // backends runs fn once per store: SQLite, and PostgreSQL.
@@ -74,6 +77,13 @@ func start(t *testing.T, dbURL string) *instance {
 // startServer is start with extra serve flags, also returning the server so
 // that a test can reach its internals (flush the audit log, sweep).
 func startServer(t *testing.T, dbURL string, flags ...string) (*instance, *server.Server) {
+	t.Helper()
+	return startServerWith(t, dbURL, nil, flags...)
+}
+
+// startServerWith is startServer with server options, such as the HTTP
+// client that reaches fake identity providers.
+func startServerWith(t *testing.T, dbURL string, opts []server.Option, flags ...string) (*instance, *server.Server) {
 	t.Helper()
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,7 +108,8 @@ func startServer(t *testing.T, dbURL string, flags ...string) (*instance, *serve
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := server.Open(context.Background(), cfg, log, server.WithClock(clk.Now), server.WithPasswordCost(testPassword))
+	opts = append([]server.Option{server.WithClock(clk.Now), server.WithPasswordCost(testPassword)}, opts...)
+	srv, err := server.Open(context.Background(), cfg, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +124,7 @@ func startServer(t *testing.T, dbURL string, flags ...string) (*instance, *serve
 		<-done
 		srv.Close()
 	})
-	return &instance{URL: endpoint, Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}, srv
+	return &instance{URL: endpoint, AdminURL: "http://" + adm.Addr().String(), Issuer: endpoint + "/oidc", Store: srv.Store, Clock: clk, Keys: srv.Keys, sealer: srv.Sealer}, srv
 }
 
 // createApp creates an application directly in the store, as the CLI does.

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
 scripts/ensure-chromium.sh
+scripts/ensure-nginx.sh
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "node and npm are needed for the Logto SDK tests; install Node.js 20+" >&2
   exit 1

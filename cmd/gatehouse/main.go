@@ -24,9 +24,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
-		{"db", "database commands: migrate", runDB},
+		{"db", "database commands: migrate, backup, copy", runDB},
 		{"app", "application commands: create", runApp},
 		{"user", "user commands: create", runUser},
+		{"admin", "admin console commands: create", runAdmin},
 		{"keys", "signing key commands: rotate, list", runKeys},
 		{"bench", "load-test an OpenID provider", runBench},
 		{"healthcheck", "exit 0 if the server's /api/status answers 204", runHealthcheck},

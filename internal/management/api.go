@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
+	"github.com/gatehouse-auth/gatehouse/internal/connector"
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
+	"github.com/gatehouse-auth/gatehouse/internal/sso"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
 )
 
@@ -50,6 +52,12 @@ type Options struct {
 	Events Events
 	// Audit records every successful write (logs.go); nil records nothing.
 	Audit audit.Logger
+	// Connectors is the server's connector service, with every factory the
+	// binary offers; nil means the email and SMS factories only.
+	Connectors *connector.Service
+	// SSO is the server's enterprise SSO service; nil builds one from
+	// Store, Sealer and Issuer that reaches identity providers directly.
+	SSO *sso.Service
 }
 
 // API is the Management API.
@@ -65,6 +73,10 @@ type API struct {
 	changed func()
 	events  Events
 	audit   audit.Logger
+
+	connectors *connector.Service
+
+	sso *sso.Service
 
 	routes []Route
 }
@@ -99,6 +111,8 @@ func New(opt Options) *API {
 	}
 	a.events = opt.Events
 	a.audit = opt.Audit
+	a.connectors = opt.Connectors
+	a.sso = opt.SSO
 	a.handle("GET", "/api/status", "GetStatus", 204, "Health check", a.status)
 	a.registerApplications()
 	a.registerResources()
@@ -107,6 +121,7 @@ func New(opt Options) *API {
 	a.registerConfigs()
 	a.registerSignInExperience()
 	a.registerConnectors()
+	a.registerSSOConnectors()
 	a.registerHooks()
 	a.registerLogs()
 	a.registerPasswordCheck()
@@ -145,6 +160,15 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("/api/", a.authenticate(a.serve(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusNotFound, Code: "guard.invalid_input", Message: "No route matches " + r.Method + " " + r.URL.Path + "."}
 	})))
+}
+
+// Handler returns every operation on a handler of its own, for trusted
+// in-process callers (the admin console) that call ServeHTTP directly with
+// a context from AsAdministrator: no socket, no URL of the server.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.Register(mux)
+	return mux
 }
 
 var publicPaths = map[string]bool{"/api/status": true, "/api/swagger.json": true}

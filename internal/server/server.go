@@ -18,6 +18,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/audit"
 	"github.com/gatehouse-auth/gatehouse/internal/config"
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/catalog"
+	"github.com/gatehouse-auth/gatehouse/internal/console"
 	"github.com/gatehouse-auth/gatehouse/internal/experience"
 	"github.com/gatehouse-auth/gatehouse/internal/keys"
 	"github.com/gatehouse-auth/gatehouse/internal/management"
@@ -25,6 +27,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/password"
 	"github.com/gatehouse-auth/gatehouse/internal/seal"
 	"github.com/gatehouse-auth/gatehouse/internal/setup"
+	"github.com/gatehouse-auth/gatehouse/internal/sso"
 	"github.com/gatehouse-auth/gatehouse/internal/store/sqlstore"
 	"github.com/gatehouse-auth/gatehouse/internal/verification"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
@@ -53,10 +56,15 @@ type Option func(*options)
 type options struct {
 	now      func() time.Time
 	password *password.Params
+	upstream *http.Client
 }
 
 // WithPasswordCost overrides the Argon2id cost; tests use a cheap one.
 func WithPasswordCost(p password.Params) Option { return func(o *options) { o.password = &p } }
+
+// WithUpstreamClient makes the server reach identity providers and HTTP
+// connectors through c; tests point it at fake providers on loopback.
+func WithUpstreamClient(c *http.Client) Option { return func(o *options) { o.upstream = c } }
 
 // WithClock makes the server read time from now; tests use it to expire codes and tokens.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -93,13 +101,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	s.Audit = audit.NewWriter(st, audit.Options{Logger: log, Now: o.now})
 	clientIP := ClientIP(cfg.TrustProxyHeader)
 	secure := strings.HasPrefix(cfg.Endpoint, "https://")
-	senders := connector.NewService(st, sealer, connector.Options{})
+	senders := connector.NewService(st, sealer, connector.Options{Registry: catalog.Registry(), HTTPClient: o.upstream, Now: o.now})
 	verifier := verification.New(verification.Options{Store: st, Connectors: senders, Now: o.now, Logger: log})
 	pw := password.Params{Memory: cfg.Argon2Memory, Time: cfg.Argon2Time, Threads: cfg.Argon2Threads}
 	if o.password != nil {
 		pw = *o.password
 	}
-	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}, Password: pw, Audit: s.Audit})
+	enterprise := sso.NewService(st, sealer, sso.Options{HTTPClient: o.upstream, Now: o.now, Endpoint: cfg.Endpoint})
+	pages := experience.New(st, nil, experience.Options{ClientIP: clientIP, Logger: log, Now: o.now, Codes: codes{verifier}, Password: pw, Audit: s.Audit,
+		Social: senders, SSO: ssoPages{enterprise}, Endpoint: cfg.Endpoint})
 	s.Provider = oidc.New(st, ringAdapter{ring}, oidc.Options{
 		Issuer:        cfg.Issuer(),
 		SignInURL:     cfg.Endpoint + "/sign-in",
@@ -120,6 +130,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		Health: func(ctx context.Context) error { return st.DB().PingContext(ctx) },
 		Events: management.Events{ClientIP: clientIP},
 		Audit:  s.Audit,
+
+		Connectors: senders,
+		SSO:        enterprise,
 	})
 	s.Webhooks = webhook.NewWorker(st, webhook.Options{Sealer: sealer, Now: o.now, Logger: log})
 	mux := http.NewServeMux()
@@ -133,6 +146,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 
 	adminMux := http.NewServeMux()
 	adminMux.Handle("GET /api/status", s.API.StatusHandler())
+	console.New(console.Options{Store: st, API: s.API.Handler(), Endpoint: cfg.Endpoint, AdminEndpoint: cfg.AdminEndpoint,
+		Password: pw, ClientIP: clientIP, TrustProxyHeader: cfg.TrustProxyHeader, Logger: log, Now: o.now}).Routes(adminMux)
 	s.admin = recoverPanics(log, logRequests(log, baseHeaders(adminMux)))
 	return s, nil
 }

@@ -48,6 +48,8 @@ type Store interface {
 	Connectors
 	Hooks
 	Logs
+	SSO
+	Console
 
 	// SchemaVersion returns the applied and the embedded migration versions.
 	SchemaVersion(ctx context.Context) (applied, latest int, err error)

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Connectors", testConnectors},
 		{"Hooks", testHooks}, {"HookDeliveries", testHookDeliveries}, {"HookClaimRace", testHookClaimRace},
 		{"Logs", testLogs}, {"LogRetention", testLogRetention}, {"LogCounts", testLogCounts},
+		{"Console", testConsole}, {"ConsoleFirstRace", testConsoleFirstRace},
+		{"SSO", testSSO},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.test(t, open(t)) })
