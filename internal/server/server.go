@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 
 	s.API = management.New(management.Options{
 		Changed: s.Provider.PurgeCaches,
-		Store:   st, Sealer: sealer, Tokens: ringAdapter{ring}, Issuer: cfg.Issuer(), Logger: log, Now: o.now,
+		Store:   st, Sealer: sealer, Tokens: ringAdapter{ring}, Issuer: cfg.Issuer(), Logger: log, Now: o.now, Password: pw,
 		Health: func(ctx context.Context) error { return st.DB().PingContext(ctx) },
 		Events: management.Events{ClientIP: clientIP},
 		Audit:  s.Audit,
