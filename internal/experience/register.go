@@ -196,10 +196,21 @@ func (p *Pages) createUser(r *http.Request, reg *registration) (*store.User, err
 	if reg.PasswordDigest != "" {
 		u.PasswordDigest, u.PasswordAlgorithm = reg.PasswordDigest, password.Argon2id
 	}
-	in := p.requestInteraction(r)
-	err := p.store.InTx(r.Context(), func(tx store.Store) error {
+	return u, p.insertUser(r, p.requestInteraction(r), u, nil)
+}
+
+// insertUser stores the new user u with the default roles and the
+// registration webhooks in one transaction; after, when set, runs in it
+// once the user exists (to attach an SSO identity).
+func (p *Pages) insertUser(r *http.Request, in *oidc.Interaction, u *store.User, after func(tx store.Store, u *store.User) error) error {
+	return p.store.InTx(r.Context(), func(tx store.Store) error {
 		if err := tx.CreateUser(r.Context(), u); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(tx, u); err != nil {
+				return err
+			}
 		}
 		if err := users.AssignDefaultRoles(r.Context(), tx, u.ID); err != nil {
 			return err
@@ -209,7 +220,6 @@ func (p *Pages) createUser(r *http.Request, reg *registration) (*store.User, err
 		}
 		return webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, webhook.UserCreated, u))
 	})
-	return u, err
 }
 
 // passwordProblem returns the message for the first rule pw breaks, or "".

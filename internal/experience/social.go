@@ -9,7 +9,6 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/id"
 	"github.com/gatehouse-auth/gatehouse/internal/oidc"
 	"github.com/gatehouse-auth/gatehouse/internal/store"
-	"github.com/gatehouse-auth/gatehouse/internal/users"
 	"github.com/gatehouse-auth/gatehouse/internal/webhook"
 )
 
@@ -20,17 +19,8 @@ import (
 func (p *Pages) socialCallback(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, connectorID string, cb connector.Callback) {
 	ctx := r.Context()
 	c, provider, err := p.opt.Social.Social(ctx, connectorID)
-	if err != nil {
-		if isNotFound(err) {
-			p.upstreamFailed(w, r, in, http.StatusNotFound, "social.unavailable.detail")
-			return
-		}
-		p.serverError(w, r, err)
-		return
-	}
-	account, err := provider.UserInfo(ctx, cb)
-	if err != nil {
-		p.providerFailure(w, r, in, connectorID, err)
+	account, ok := p.accountAt(w, r, in, connectorID, provider, cb, err)
+	if !ok {
 		return
 	}
 	target := c.Target()
@@ -79,6 +69,26 @@ func (p *Pages) socialCallback(w http.ResponseWriter, r *http.Request, in *oidc.
 	p.registerAccount(w, r, in, connectorID, account, func(u *store.User) { setIdentity(u, target, account) }, nil)
 }
 
+// accountAt completes the sign-in at the provider that opening the
+// connector gave (openErr is that opening's error) and returns the
+// account, or shows why there is none and returns false.
+func (p *Pages) accountAt(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, connectorID string, provider connector.Social, cb connector.Callback, openErr error) (*connector.SocialUser, bool) {
+	switch {
+	case isNotFound(openErr):
+		p.upstreamFailed(w, r, in, http.StatusNotFound, "social.unavailable.detail")
+		return nil, false
+	case openErr != nil:
+		p.serverError(w, r, openErr)
+		return nil, false
+	}
+	account, err := provider.UserInfo(r.Context(), cb)
+	if err != nil {
+		p.providerFailure(w, r, in, connectorID, err)
+		return nil, false
+	}
+	return account, true
+}
+
 // signInAccount stores what changed on u (identity details, synced
 // profile, sign-in time) and ends the interaction as u. event, when set, is
 // the webhook the change itself deserves (a newly linked identity).
@@ -112,23 +122,7 @@ func (p *Pages) registerAccount(w http.ResponseWriter, r *http.Request, in *oidc
 		u.PrimaryPhone = account.Phone
 	}
 	link(u)
-	err := p.store.InTx(r.Context(), func(tx store.Store) error {
-		if err := tx.CreateUser(r.Context(), u); err != nil {
-			return err
-		}
-		if after != nil {
-			if err := after(tx, u); err != nil {
-				return err
-			}
-		}
-		if err := users.AssignDefaultRoles(r.Context(), tx, u.ID); err != nil {
-			return err
-		}
-		if err := webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, webhook.PostRegister, u)); err != nil {
-			return err
-		}
-		return webhook.Enqueue(r.Context(), tx, p.hookEvent(r, in, webhook.UserCreated, u))
-	})
+	err := p.insertUser(r, in, u, after)
 	if store.IsConflict(err) {
 		// Another account took the email or phone between the look-up and
 		// the insert: say so rather than merge into it unasked.
@@ -260,17 +254,8 @@ func (p *Pages) submitLink(w http.ResponseWriter, r *http.Request, in *oidc.Inte
 func (p *Pages) ssoCallback(w http.ResponseWriter, r *http.Request, in *oidc.Interaction, connectorID string, cb connector.Callback) {
 	ctx := r.Context()
 	c, provider, err := p.opt.SSO.OpenSSO(ctx, connectorID)
-	if err != nil {
-		if isNotFound(err) {
-			p.upstreamFailed(w, r, in, http.StatusNotFound, "social.unavailable.detail")
-			return
-		}
-		p.serverError(w, r, err)
-		return
-	}
-	account, err := provider.UserInfo(ctx, cb)
-	if err != nil {
-		p.providerFailure(w, r, in, connectorID, err)
+	account, ok := p.accountAt(w, r, in, connectorID, provider, cb, err)
+	if !ok {
 		return
 	}
 	// An organisation's IdP speaks only for its own domains: an email

@@ -152,21 +152,17 @@ func (p *Pages) ssoAvailable(q request) bool {
 // startSocial sends the browser to a social connector's provider.
 func (p *Pages) startSocial(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
 	if p.opt.Social == nil {
-		p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
+		p.unavailable(w, r, store.ErrNotFound)
 		return
 	}
 	c, provider, err := p.opt.Social.Social(r.Context(), r.PathValue("connector"))
 	if err != nil {
-		if isNotFound(err) {
-			p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
-			return
-		}
-		p.serverError(w, r, err)
+		p.unavailable(w, r, err)
 		return
 	}
 	q := p.begin(r, in.UILocales)
 	if !slices.Contains(q.settings.SocialSignInConnectorTargets, c.Target()) {
-		p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
+		p.unavailable(w, r, store.ErrNotFound)
 		return
 	}
 	p.redirectUpstream(w, r, in, c.ID, false, provider, q.tr.Lang())
@@ -176,19 +172,25 @@ func (p *Pages) startSocial(w http.ResponseWriter, r *http.Request, in *oidc.Int
 func (p *Pages) startSSO(w http.ResponseWriter, r *http.Request, in *oidc.Interaction) {
 	q := p.begin(r, in.UILocales)
 	if !p.ssoAvailable(q) {
-		p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
+		p.unavailable(w, r, store.ErrNotFound)
 		return
 	}
 	c, provider, err := p.opt.SSO.OpenSSO(r.Context(), r.PathValue("connector"))
 	if err != nil {
-		if isNotFound(err) {
-			p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
-			return
-		}
-		p.serverError(w, r, err)
+		p.unavailable(w, r, err)
 		return
 	}
 	p.redirectUpstream(w, r, in, c.ID, true, provider, q.tr.Lang())
+}
+
+// unavailable shows why a connector cannot be used: it does not exist
+// (or is not offered), or opening it failed.
+func (p *Pages) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if isNotFound(err) {
+		p.errorPage(w, r, http.StatusNotFound, "social.unavailable.title", "social.unavailable.detail")
+		return
+	}
+	p.serverError(w, r, err)
 }
 
 // redirectUpstream stores a fresh state, nonce and PKCE verifier with the
