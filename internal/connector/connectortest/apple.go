@@ -232,8 +232,8 @@ func (f *FakeApple) token(w http.ResponseWriter, r *http.Request) {
 		openIDOAuthError(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
 	}
-	openIDJSON(w, http.StatusOK, map[string]any{"access_token": "a" + openIDRandom() + ".0.fake", "token_type": "Bearer",
-		"expires_in": 3600, "refresh_token": "r" + openIDRandom() + ".0.fake", "id_token": idToken})
+	openIDJSON(w, http.StatusOK, map[string]any{"access_token": "a" + randomHex() + ".0.fake", "token_type": "Bearer",
+		"expires_in": 3600, "refresh_token": "r" + randomHex() + ".0.fake", "id_token": idToken})
 }
 
 // idToken is Apple's ID token for g.

@@ -27,11 +27,11 @@ const authCodeLifetime = 10 * time.Minute
 // embed one and keep only their wire formats to themselves. Every method is
 // safe for concurrent use.
 type authCodeBook struct {
+	redirectRegistry
 	mu        sync.Mutex
 	clients   map[string]string // client id → secret
 	acct      FakeAccount
 	fail      FailMode
-	redirects []string // registered redirect URIs; none means any absolute URL
 	codes     map[string]*issuedCode
 	tokens    map[string]issuedToken
 	lastAuth  url.Values
@@ -91,18 +91,6 @@ func (b *authCodeBook) SetFail(m FailMode) {
 	b.fail = m
 }
 
-// RegisterRedirectURI registers a redirect URI, as an administrator does in
-// the provider's developer console. Until one is registered any absolute
-// http or https URL is accepted, so that a test need not know its callback
-// URL in advance; afterwards only registered ones are.
-func (b *authCodeBook) RegisterRedirectURI(uri string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !slices.Contains(b.redirects, uri) {
-		b.redirects = append(b.redirects, uri)
-	}
-}
-
 // LastAuthorization returns the query of the last request to the
 // authorization endpoint (nil before any), for tests that check what the
 // connector sent.
@@ -159,30 +147,6 @@ func (b *authCodeBook) secretOf(id string) string {
 	return b.clients[id]
 }
 
-// redirectAllowed checks a redirect URI against the registered ones: the
-// whole URI, or only its host for providers that register a callback domain
-// (WeChat).
-func (b *authCodeBook) redirectAllowed(uri string, hostOnly bool) bool {
-	u, err := url.Parse(uri)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.redirects) == 0 {
-		return true
-	}
-	for _, r := range b.redirects {
-		if !hostOnly && r == uri {
-			return true
-		}
-		if ru, err := url.Parse(r); hostOnly && err == nil && strings.EqualFold(ru.Host, u.Host) {
-			return true
-		}
-	}
-	return false
-}
-
 // issueCode records a grant and returns its code.
 func (b *authCodeBook) issueCode(c issuedCode) string {
 	code := b.newToken("")
@@ -214,15 +178,8 @@ func (b *authCodeBook) redeem(code, clientID, redirectURI, verifier string, opti
 	case redirectURI != c.redirectURI && !(redirectURI == "" && optional):
 		return issuedCode{}, redeemWrongRedirect
 	}
-	if c.challenge != "" {
-		got := verifier
-		if c.challengeMethod == "S256" {
-			sum := sha256.Sum256([]byte(verifier))
-			got = base64.RawURLEncoding.EncodeToString(sum[:])
-		}
-		if verifier == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.challenge)) != 1 {
-			return issuedCode{}, redeemWrongVerifier
-		}
+	if c.challenge != "" && !pkceVerified(c.challenge, c.challengeMethod, verifier) {
+		return issuedCode{}, redeemWrongVerifier
 	}
 	c.used = true
 	return *c, redeemOK
@@ -246,14 +203,9 @@ func (b *authCodeBook) token(tok string) (issuedToken, bool) {
 	return t, ok
 }
 
-// newToken returns prefix followed by 32 random hex characters: codes and
-// tokens of the fakes are random, so that no test can pass by guessing one.
+// newToken returns prefix followed by 32 random hex characters.
 func (b *authCodeBook) newToken(prefix string) string {
-	var r [16]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		panic("connectortest: no randomness: " + err.Error())
-	}
-	return prefix + hex.EncodeToString(r[:])
+	return prefix + randomHex()
 }
 
 // redirectBack sends the browser to redirectURI with params added to its
@@ -320,6 +272,74 @@ func (b *authCodeBook) clientCredentials(r *http.Request) (id, secret string) {
 		return u, p
 	}
 	return r.Form.Get("client_id"), r.Form.Get("client_secret")
+}
+
+// redirectRegistry is a fake client's registered redirect URIs, as an
+// administrator registers them in the provider's developer console. Every
+// method is safe for concurrent use.
+type redirectRegistry struct {
+	mu   sync.Mutex
+	uris []string // none means any absolute http(s) URL
+}
+
+// RegisterRedirectURI registers a redirect URI. Until one is registered
+// any absolute http or https URL is accepted, so that a test need not know
+// its callback URL in advance; afterwards only registered ones are, and
+// others get the provider's error page.
+func (r *redirectRegistry) RegisterRedirectURI(uri string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.uris, uri) {
+		r.uris = append(r.uris, uri)
+	}
+}
+
+// redirectAllowed checks a redirect URI against the registered ones: the
+// whole URI, or only its host for providers that register a callback domain
+// (WeChat).
+func (r *redirectRegistry) redirectAllowed(uri string, hostOnly bool) bool {
+	u, err := url.Parse(uri)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.uris) == 0 {
+		return true
+	}
+	for _, reg := range r.uris {
+		if !hostOnly && reg == uri {
+			return true
+		}
+		if ru, err := url.Parse(reg); hostOnly && err == nil && strings.EqualFold(ru.Host, u.Host) {
+			return true
+		}
+	}
+	return false
+}
+
+// pkceVerified reports whether verifier answers an RFC 7636 challenge made
+// with method (S256, or plain for anything else), in constant time.
+func pkceVerified(challenge, method, verifier string) bool {
+	if verifier == "" {
+		return false
+	}
+	got := verifier
+	if method == "S256" {
+		sum := sha256.Sum256([]byte(verifier))
+		got = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) == 1
+}
+
+// randomHex returns 32 random hex characters: codes, tokens and ids of the
+// fakes are random, so that no test can pass by guessing one.
+func randomHex() string {
+	var r [16]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		panic("connectortest: no randomness: " + err.Error())
+	}
+	return hex.EncodeToString(r[:])
 }
 
 func codeBookClone(v url.Values) url.Values {

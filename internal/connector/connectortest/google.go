@@ -149,7 +149,7 @@ func (f *FakeGoogle) token(w http.ResponseWriter, r *http.Request) {
 	access := f.issueAccessToken(g, "ya29.fake-")
 	body := map[string]any{"access_token": access, "expires_in": 3599, "scope": g.scope, "token_type": "Bearer", "id_token": idToken}
 	if g.offline {
-		body["refresh_token"] = "1//fake-refresh-" + openIDRandom()
+		body["refresh_token"] = "1//fake-refresh-" + randomHex()
 	}
 	openIDJSON(w, http.StatusOK, body)
 }

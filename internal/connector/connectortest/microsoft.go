@@ -129,7 +129,7 @@ func (f *FakeMicrosoft) authorize(w http.ResponseWriter, r *http.Request) {
 	req.grant.tenant = r.PathValue("tenant")
 	code := f.issueCode(req.grant)
 	openIDRedirect(w, req.redirectURI, map[string][]string{"code": {code}, "state": {req.callbackState()},
-		"session_state": {"fake-session-" + openIDRandom()}})
+		"session_state": {"fake-session-" + randomHex()}})
 }
 
 func (f *FakeMicrosoft) token(w http.ResponseWriter, r *http.Request) {

@@ -5,10 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,15 +64,15 @@ type openIDFake struct {
 	alg          jose.SignatureAlgorithm // RS256 or ES256
 	kid          string
 
-	mu        sync.Mutex
-	account   FakeAccount
-	fail      FailMode
-	audience  string
-	redirects []string
-	codes     map[string]*openIDGrant
-	tokens    map[string]*openIDGrant
-	seq       int
-	last      url.Values
+	redirectRegistry
+	mu       sync.Mutex
+	account  FakeAccount
+	fail     FailMode
+	audience string
+	codes    map[string]*openIDGrant
+	tokens   map[string]*openIDGrant
+	seq      int
+	last     url.Values
 }
 
 // openIDGrant is what an authorization code or access token stands for.
@@ -126,32 +123,13 @@ func (f *openIDFake) SetAudience(aud string) {
 	f.audience = aud
 }
 
-// RegisterRedirectURI adds a redirect URI the fake's client accepts, as
-// an administrator registers one at the provider. While none is
-// registered, any absolute http(s) URL is accepted; once one is, others
-// get the provider's redirect_uri_mismatch error page.
-func (f *openIDFake) RegisterRedirectURI(uri string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !slices.Contains(f.redirects, uri) {
-		f.redirects = append(f.redirects, uri)
-	}
-}
-
 // LastAuthorization returns the query of the last request to the
 // authorization endpoint (nil before any), for tests that check what the
 // connector sent.
 func (f *openIDFake) LastAuthorization() url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.last == nil {
-		return nil
-	}
-	out := url.Values{}
-	for k, v := range f.last {
-		out[k] = slices.Clone(v)
-	}
-	return out
+	return codeBookClone(f.last)
 }
 
 // ClientID returns the client id the fake accepts.
@@ -178,7 +156,6 @@ func (f *openIDFake) startAuthorization(w http.ResponseWriter, r *http.Request) 
 	q := r.Form
 	f.mu.Lock()
 	f.last = q
-	registered := slices.Clone(f.redirects)
 	acct, fail, aud := f.account, f.fail, f.audience
 	f.mu.Unlock()
 	if q.Get("client_id") != f.clientID {
@@ -186,9 +163,7 @@ func (f *openIDFake) startAuthorization(w http.ResponseWriter, r *http.Request) 
 		return nil, false
 	}
 	ru := q.Get("redirect_uri")
-	u, err := url.Parse(ru)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" ||
-		(len(registered) > 0 && !slices.Contains(registered, ru)) {
+	if u, err := url.Parse(ru); err != nil || u.Fragment != "" || !f.redirectAllowed(ru, false) {
 		openIDErrorPage(w, http.StatusBadRequest, "redirect_uri_mismatch",
 			"The redirect URI in the request does not match the ones authorized for the OAuth client.")
 		return nil, false
@@ -215,7 +190,7 @@ func (f *openIDFake) issueCode(g *openIDGrant) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
-	code := "code-" + strconv.Itoa(f.seq) + "-" + openIDRandom()
+	code := "code-" + strconv.Itoa(f.seq) + "-" + randomHex()
 	f.codes[code] = g
 	return code
 }
@@ -234,7 +209,7 @@ func (f *openIDFake) issueAccessToken(g *openIDGrant, prefix string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
-	tok := prefix + strconv.Itoa(f.seq) + "-" + openIDRandom()
+	tok := prefix + strconv.Itoa(f.seq) + "-" + randomHex()
 	f.tokens[tok] = g
 	return tok
 }
@@ -284,12 +259,7 @@ func openIDCheckCode(g *openIDGrant, form url.Values) (errCode, description stri
 		if verifier == "" {
 			return "invalid_grant", "Missing code verifier."
 		}
-		want := verifier
-		if g.method == "S256" {
-			sum := sha256.Sum256([]byte(verifier))
-			want = base64.RawURLEncoding.EncodeToString(sum[:])
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(g.challenge)) != 1 {
+		if !pkceVerified(g.challenge, g.method, verifier) {
 			return "invalid_grant", "The code verifier does not match the challenge."
 		}
 	}
@@ -488,12 +458,6 @@ func openIDJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(b)
-}
-
-func openIDRandom() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // openIDSplitName splits a display name into given and family names at its

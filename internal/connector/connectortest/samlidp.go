@@ -285,12 +285,12 @@ func (f *FakeSAMLIdP) response(req *saml.AuthnRequest, acct FakeAccount, fail Fa
 	case FailSAMLWrongAudience:
 		audience = "https://other-sp.example/saml"
 	case FailSAMLWrongRequest:
-		inResponseTo = "id-" + openIDRandom()
+		inResponseTo = "id-" + randomHex()
 	case FailSAMLWrongDestination:
 		acs = "https://other-sp.example/acs"
 	}
 	resp := &saml.Response{
-		ID: "_" + openIDRandom(), InResponseTo: inResponseTo, Version: "2.0", IssueInstant: now, Destination: acs,
+		ID: "_" + randomHex(), InResponseTo: inResponseTo, Version: "2.0", IssueInstant: now, Destination: acs,
 		Issuer: &saml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: f.entityID},
 		Status: saml.Status{StatusCode: saml.StatusCode{Value: saml.StatusSuccess}},
 	}
@@ -327,7 +327,7 @@ func (f *FakeSAMLIdP) response(req *saml.AuthnRequest, acct FakeAccount, fail Fa
 		str("lastName", family)
 	}
 	assertion := &saml.Assertion{
-		ID: "_" + openIDRandom(), IssueInstant: now, Version: "2.0",
+		ID: "_" + randomHex(), IssueInstant: now, Version: "2.0",
 		Issuer: saml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: f.entityID},
 		Subject: &saml.Subject{
 			NameID: &saml.NameID{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", Value: acct.ID},
@@ -336,7 +336,7 @@ func (f *FakeSAMLIdP) response(req *saml.AuthnRequest, acct FakeAccount, fail Fa
 		},
 		Conditions: &saml.Conditions{NotBefore: notBefore, NotOnOrAfter: notOnOrAfter,
 			AudienceRestrictions: []saml.AudienceRestriction{{Audience: saml.Audience{Value: audience}}}},
-		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now, SessionIndex: "_" + openIDRandom(),
+		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: now, SessionIndex: "_" + randomHex(),
 			AuthnContext: saml.AuthnContext{AuthnContextClassRef: &saml.AuthnContextClassRef{Value: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}}}},
 		AttributeStatements: []saml.AttributeStatement{{Attributes: attrs}},
 	}

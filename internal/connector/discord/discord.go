@@ -7,21 +7,18 @@
 package discord
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/oidcrp"
 )
 
 // FactoryID is Logto's id of the Discord connector.
@@ -38,8 +35,6 @@ const (
 
 // DefaultScope is requested when the config has none (Logto's default).
 const DefaultScope = "identify email"
-
-const maxBody = 1 << 20
 
 // Factory returns the discord-universal factory.
 func Factory() *connector.Factory {
@@ -66,19 +61,15 @@ func Factory() *connector.Factory {
 			},
 		},
 		Validate: func(raw json.RawMessage) error {
-			_, err := parseConfig(raw)
+			_, err := oidcrp.ParseClient(raw)
 			return err
 		},
 		NewSocial: func(raw json.RawMessage, env connector.Env) (connector.Social, error) {
-			cfg, err := parseConfig(raw)
+			cfg, err := oidcrp.ParseClient(raw)
 			if err != nil {
 				return nil, err
 			}
-			client := env.HTTPClient
-			if client == nil {
-				client = connector.DefaultHTTPClient()
-			}
-			return &provider{cfg: cfg, client: client}, nil
+			return &provider{cfg: cfg, rp: oidcrp.New(env)}, nil
 		},
 	}
 }
@@ -91,57 +82,13 @@ const readme = "# Discord\n\n" +
 	"4. Leave `scope` empty for `" + DefaultScope + "`; keep `identify` and `email` if you set your own.\n\n" +
 	"Gatehouse uses PKCE, keeps Discord's user id as the identity, and takes the email only when Discord marks it verified.\n"
 
-type config struct {
-	clientID, clientSecret, scope string
-}
-
-func parseConfig(raw json.RawMessage) (config, error) {
-	var c struct {
-		ClientID     string `json:"clientId"`
-		ClientSecret string `json:"clientSecret"`
-		Scope        string `json:"scope"`
-	}
-	if err := decodeConfig(raw, &c); err != nil {
-		return config{}, err
-	}
-	switch {
-	case strings.TrimSpace(c.ClientID) == "":
-		return config{}, &connector.ConfigError{Field: "clientId", Reason: "is required"}
-	case c.ClientSecret == "":
-		return config{}, &connector.ConfigError{Field: "clientSecret", Reason: "is required"}
-	}
-	return config{clientID: strings.TrimSpace(c.ClientID), clientSecret: c.ClientSecret, scope: strings.TrimSpace(c.Scope)}, nil
-}
-
-// decodeConfig decodes a config object into v, naming the field whose value
-// has the wrong type.
-func decodeConfig(raw json.RawMessage, v any) error {
-	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return &connector.ConfigError{Field: te.Field, Reason: "expected a " + te.Type.String()}
-		}
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	return nil
-}
-
 type provider struct {
-	cfg    config
-	client *http.Client
+	cfg oidcrp.Client
+	rp  *oidcrp.RP
 }
 
 func (p *provider) oauth(redirectURI string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     p.cfg.clientID,
-		ClientSecret: p.cfg.clientSecret,
-		RedirectURL:  redirectURI,
-		Endpoint: oauth2.Endpoint{AuthURL: AuthorizationEndpoint, TokenURL: TokenEndpoint,
-			AuthStyle: oauth2.AuthStyleInParams},
-	}
+	return p.cfg.OAuth2(AuthorizationEndpoint, TokenEndpoint, redirectURI)
 }
 
 // AuthorizationURL sends the browser to Discord's consent page with an S256
@@ -150,11 +97,7 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 	if req.State == "" || req.RedirectURI == "" {
 		return "", errors.New("discord: authorization request without state or redirect URI")
 	}
-	scope := p.cfg.scope
-	if scope == "" {
-		scope = DefaultScope
-	}
-	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", scope)}
+	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", p.cfg.ScopeOr(DefaultScope))}
 	if req.CodeVerifier != "" {
 		opts = append(opts, oauth2.S256ChallengeOption(req.CodeVerifier))
 	}
@@ -163,42 +106,25 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 
 // UserInfo exchanges the callback's code and reads the account.
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
-	if err := connector.CallbackError(cb.Params); err != nil {
+	code, err := oidcrp.Code(cb.Params)
+	if err != nil {
 		return nil, err
 	}
-	code := cb.Params.Get("code")
-	if code == "" {
-		return nil, fmt.Errorf("discord: %w: the callback carries no code", connector.ErrInvalidResponse)
-	}
-	var opts []oauth2.AuthCodeOption
-	if cb.CodeVerifier != "" {
-		opts = append(opts, oauth2.VerifierOption(cb.CodeVerifier))
-	}
-	tok, err := p.oauth(cb.RedirectURI).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code, opts...)
+	tok, err := p.rp.Exchange(ctx, p.oauth(cb.RedirectURI), code, oidcrp.PKCE(cb.CodeVerifier)...)
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, err
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, UserEndpoint, nil)
+	status, body, err := p.rp.Get(ctx, UserEndpoint, tok.AccessToken, nil)
 	if err != nil {
-		return nil, fmt.Errorf("discord: building request: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("discord: calling %s: %w", UserEndpoint, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("discord: reading %s: %w", UserEndpoint, err)
-	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		var e struct {
 			Message string `json:"message"`
 		}
 		json.Unmarshal(body, &e)
-		return nil, &connector.UpstreamError{Code: "http_" + strconv.Itoa(resp.StatusCode), Description: clip("Discord users/@me: " + e.Message)}
+		return nil, &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: oidcrp.Clip("Discord users/@me: " + e.Message)}
 	}
 	var me struct {
 		ID         string  `json:"id"`
@@ -243,50 +169,11 @@ func token(s string) bool {
 	return s != ""
 }
 
-// tokenError maps a failed code exchange: Discord answers RFC 6749 errors
-// ({"error", "error_description"} with 400 or 401).
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		if re.ErrorCode != "" {
-			return &connector.UpstreamError{Code: re.ErrorCode, Description: clip(re.ErrorDescription)}
-		}
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		return &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: "Discord's token endpoint answered HTTP " + strconv.Itoa(status)}
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("discord: calling the token endpoint: %w", ue.Err)
-	}
-	return fmt.Errorf("discord: %w: token response: %v", connector.ErrInvalidResponse, err)
-}
-
-// unwrapURLError drops the request URL from a transport error.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// clip bounds a provider's message before it reaches logs and pages.
-func clip(s string) string {
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
-
 // logo draws a monogram in Discord's colours: Gatehouse ships no
 // third-party artwork.
 func logo(bg, fg string) string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><rect x="1" y="1" width="22" height="22" rx="6" fill="` + bg +
 		`"/><text x="12" y="16.6" font-family="Helvetica,Arial,sans-serif" font-size="12" font-weight="700" text-anchor="middle" fill="` +
 		fg + `">D</text></svg>`
-	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+	return oidcrp.LogoURI(svg)
 }

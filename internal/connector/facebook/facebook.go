@@ -14,24 +14,21 @@
 package facebook
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/oidcrp"
 )
 
 // FactoryID is Logto's id of the Facebook connector.
@@ -54,8 +51,6 @@ const DefaultScope = "email,public_profile"
 
 // userFields are the /me fields read.
 const userFields = "id,name,email,picture"
-
-const maxBody = 1 << 20
 
 // Factory returns the facebook-universal factory.
 func Factory() *connector.Factory {
@@ -82,19 +77,17 @@ func Factory() *connector.Factory {
 			},
 		},
 		Validate: func(raw json.RawMessage) error {
-			_, err := parseConfig(raw)
+			_, err := oidcrp.ParseClient(raw)
 			return err
 		},
 		NewSocial: func(raw json.RawMessage, env connector.Env) (connector.Social, error) {
-			cfg, err := parseConfig(raw)
+			cfg, err := oidcrp.ParseClient(raw)
 			if err != nil {
 				return nil, err
 			}
-			client := env.HTTPClient
-			if client == nil {
-				client = connector.DefaultHTTPClient()
-			}
-			return &provider{cfg: cfg, client: client}, nil
+			rp := oidcrp.New(env)
+			rp.TokenError = graphError
+			return &provider{cfg: cfg, rp: rp}, nil
 		},
 	}
 }
@@ -107,57 +100,13 @@ const readme = "# Facebook\n\n" +
 	"4. Leave `scope` empty for `email public_profile`.\n\n" +
 	"While the app is in development mode only people with a role on the app (administrators, developers, testers) can sign in; publish it for everyone.\n"
 
-type config struct {
-	clientID, clientSecret, scope string
-}
-
-func parseConfig(raw json.RawMessage) (config, error) {
-	var c struct {
-		ClientID     string `json:"clientId"`
-		ClientSecret string `json:"clientSecret"`
-		Scope        string `json:"scope"`
-	}
-	if err := decodeConfig(raw, &c); err != nil {
-		return config{}, err
-	}
-	switch {
-	case strings.TrimSpace(c.ClientID) == "":
-		return config{}, &connector.ConfigError{Field: "clientId", Reason: "is required"}
-	case c.ClientSecret == "":
-		return config{}, &connector.ConfigError{Field: "clientSecret", Reason: "is required"}
-	}
-	return config{clientID: strings.TrimSpace(c.ClientID), clientSecret: c.ClientSecret, scope: strings.TrimSpace(c.Scope)}, nil
-}
-
-// decodeConfig decodes a config object into v, naming the field whose value
-// has the wrong type.
-func decodeConfig(raw json.RawMessage, v any) error {
-	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return &connector.ConfigError{Field: te.Field, Reason: "expected a " + te.Type.String()}
-		}
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	return nil
-}
-
 type provider struct {
-	cfg    config
-	client *http.Client
+	cfg oidcrp.Client
+	rp  *oidcrp.RP
 }
 
 func (p *provider) oauth(redirectURI string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     p.cfg.clientID,
-		ClientSecret: p.cfg.clientSecret,
-		RedirectURL:  redirectURI,
-		Endpoint: oauth2.Endpoint{AuthURL: AuthorizationEndpoint, TokenURL: TokenEndpoint,
-			AuthStyle: oauth2.AuthStyleInParams},
-	}
+	return p.cfg.OAuth2(AuthorizationEndpoint, TokenEndpoint, redirectURI)
 }
 
 // AuthorizationURL sends the browser to Facebook's login dialog.
@@ -165,48 +114,31 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 	if req.State == "" || req.RedirectURI == "" {
 		return "", errors.New("facebook: authorization request without state or redirect URI")
 	}
-	scope := p.cfg.scope
-	if scope == "" {
-		scope = DefaultScope
-	}
-	return p.oauth(req.RedirectURI).AuthCodeURL(req.State, oauth2.SetAuthURLParam("scope", scope)), nil
+	return p.oauth(req.RedirectURI).AuthCodeURL(req.State, oauth2.SetAuthURLParam("scope", p.cfg.ScopeOr(DefaultScope))), nil
 }
 
 // UserInfo exchanges the callback's code and reads the account from /me.
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
-	if err := connector.CallbackError(cb.Params); err != nil {
+	code, err := oidcrp.Code(cb.Params)
+	if err != nil {
 		return nil, err
 	}
-	code := cb.Params.Get("code")
-	if code == "" {
-		return nil, fmt.Errorf("facebook: %w: the callback carries no code", connector.ErrInvalidResponse)
-	}
-	tok, err := p.oauth(cb.RedirectURI).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.client), code)
+	tok, err := p.rp.Exchange(ctx, p.oauth(cb.RedirectURI), code)
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, err
 	}
 
 	// appsecret_proof shows the call comes from the app's server, and is
 	// required when the app enables "Require App Secret".
-	mac := hmac.New(sha256.New, []byte(p.cfg.clientSecret))
+	mac := hmac.New(sha256.New, []byte(p.cfg.Secret))
 	mac.Write([]byte(tok.AccessToken))
 	q := url.Values{"fields": {userFields}, "appsecret_proof": {hex.EncodeToString(mac.Sum(nil))}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, UserEndpoint+"?"+q.Encode(), nil)
+	status, body, err := p.rp.Get(ctx, UserEndpoint+"?"+q.Encode(), tok.AccessToken, nil)
 	if err != nil {
-		return nil, fmt.Errorf("facebook: building request: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("facebook: calling %s: %w", UserEndpoint, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, fmt.Errorf("facebook: reading %s: %w", UserEndpoint, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, graphError(resp.StatusCode, body)
+	if status != http.StatusOK {
+		return nil, graphError(status, body)
 	}
 	var me struct {
 		ID      string `json:"id"`
@@ -232,7 +164,9 @@ func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connec
 }
 
 // graphError turns a Graph API error ({"error": {"message", "type",
-// "code", "error_subcode"}}) into an UpstreamError.
+// "code", "error_subcode"}}) into an UpstreamError. Facebook's token
+// endpoint answers them too, and x/oauth2 cannot read them (its error
+// member is an object), so the RP's TokenError is graphError.
 func graphError(status int, body []byte) error {
 	var e struct {
 		Error struct {
@@ -249,46 +183,7 @@ func graphError(status int, body []byte) error {
 	if e.Error.Subcode != 0 {
 		desc += ", subcode " + strconv.Itoa(e.Error.Subcode)
 	}
-	return &connector.UpstreamError{Code: e.Error.Type, Description: clip(desc + ")")}
-}
-
-// tokenError maps a failed code exchange. Facebook's error member is an
-// object, which x/oauth2 cannot read, so the body is parsed here.
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		if re.ErrorCode != "" {
-			return &connector.UpstreamError{Code: re.ErrorCode, Description: clip(re.ErrorDescription)}
-		}
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		return graphError(status, re.Body)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("facebook: calling the token endpoint: %w", ue.Err)
-	}
-	return fmt.Errorf("facebook: %w: token response: %v", connector.ErrInvalidResponse, err)
-}
-
-// unwrapURLError drops the request URL from a transport error.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// clip bounds a provider's message before it reaches logs and pages.
-func clip(s string) string {
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
+	return &connector.UpstreamError{Code: e.Error.Type, Description: oidcrp.Clip(desc + ")")}
 }
 
 // logo draws a monogram in Facebook's blue: Gatehouse ships no third-party
@@ -296,5 +191,5 @@ func clip(s string) string {
 func logo() string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="11" fill="#0866ff"/>` +
 		`<text x="12.6" y="18.4" font-family="Helvetica,Arial,sans-serif" font-size="17" font-weight="700" text-anchor="middle" fill="#ffffff">f</text></svg>`
-	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+	return oidcrp.LogoURI(svg)
 }

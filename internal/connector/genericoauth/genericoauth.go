@@ -34,7 +34,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -42,6 +41,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/oidcrp"
 )
 
 // FactoryID is Logto's id of the generic OAuth 2.0 connector.
@@ -114,11 +114,8 @@ func Factory() *connector.Factory {
 			if err != nil {
 				return nil, err
 			}
-			client := env.HTTPClient
-			if client == nil {
-				client = connector.DefaultHTTPClient()
-			}
-			return &provider{cfg: cfg, client: client, now: env.Clock()}, nil
+			rp := oidcrp.New(env)
+			return &provider{cfg: cfg, client: rp.HTTP, now: rp.Now}, nil
 		},
 	}
 }
@@ -172,15 +169,8 @@ func parseConfig(raw json.RawMessage) (config, error) {
 		} `json:"profileMap"`
 		CustomConfig map[string]json.RawMessage `json:"customConfig"`
 	}
-	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
-		return config{}, &connector.ConfigError{Reason: "expected an object"}
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return config{}, &connector.ConfigError{Field: te.Field, Reason: "expected " + typeName(te.Type)}
-		}
-		return config{}, &connector.ConfigError{Reason: "expected an object"}
+	if err := oidcrp.DecodeConfig(raw, &c); err != nil {
+		return config{}, err
 	}
 	oneOf := func(field, v string, allowed ...string) error {
 		for _, a := range allowed {
@@ -282,17 +272,6 @@ func parseConfig(raw json.RawMessage) (config, error) {
 	return out, nil
 }
 
-// typeName names a Go type of the config struct in JSON's words.
-func typeName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Map, reflect.Struct, reflect.Pointer:
-		return "an object"
-	}
-	return "a " + t.String()
-}
-
 // snakeCase converts a customConfig key as Logto does (the snake-case
 // package under snakecase-keys): word boundaries at lower→Upper and at
 // UPPER→Upper-lower, anything but letters and digits separates words, and
@@ -348,12 +327,9 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 
 // UserInfo exchanges the callback's code and maps the user info.
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
-	if err := connector.CallbackError(cb.Params); err != nil {
+	code, err := oidcrp.Code(cb.Params)
+	if err != nil {
 		return nil, err
-	}
-	code := cb.Params.Get("code")
-	if code == "" {
-		return nil, fmt.Errorf("oauth2 connector: %w: the callback carries no code", connector.ErrInvalidResponse)
 	}
 	accessToken, tokenType, err := p.exchange(ctx, code, cb.RedirectURI)
 	if err != nil {
@@ -403,7 +379,7 @@ func (p *provider) exchange(ctx context.Context, code, redirectURI string) (acce
 	}
 	fields, ok := tokenFields(body)
 	if e := fields["error"]; e != "" {
-		return "", "", &connector.UpstreamError{Code: clip(e), Description: clip(fields["error_description"])}
+		return "", "", &connector.UpstreamError{Code: oidcrp.Clip(e), Description: oidcrp.Clip(fields["error_description"])}
 	}
 	if status/100 != 2 {
 		return "", "", &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: "the token endpoint answered HTTP " + strconv.Itoa(status)}
@@ -490,7 +466,7 @@ func (p *provider) fetchProfile(ctx context.Context, accessToken, tokenType stri
 	if status/100 != 2 {
 		fields, _ := tokenFields(body)
 		if e := fields["error"]; e != "" {
-			return nil, nil, &connector.UpstreamError{Code: clip(e), Description: clip(fields["error_description"])}
+			return nil, nil, &connector.UpstreamError{Code: oidcrp.Clip(e), Description: oidcrp.Clip(fields["error_description"])}
 		}
 		return nil, nil, &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: "the user info endpoint answered HTTP " + strconv.Itoa(status)}
 	}
@@ -596,18 +572,9 @@ func lookup(doc map[string]any, path string) any {
 	return cur
 }
 
-// clip bounds a provider's message before it reaches logs and pages.
-func clip(s string) string {
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
-
 // logo draws a key in a circle, for a provider Gatehouse knows nothing of.
 func logo() string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#3d3d4d" stroke-width="1.5" stroke-linecap="round">` +
 		`<circle cx="12" cy="12" r="10.5"/><circle cx="9" cy="12" r="2.5"/><path d="M11.5 12H18m-2 0v2.5M14 12v2"/></svg>`
-	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+	return oidcrp.LogoURI(svg)
 }

@@ -10,19 +10,17 @@ package github
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/oidcrp"
 )
 
 // FactoryID is Logto's id of the GitHub connector.
@@ -39,9 +37,6 @@ const (
 // DefaultScope is requested when the config has none: the profile and the
 // email addresses (Logto's default).
 const DefaultScope = "read:user user:email"
-
-// maxBody bounds what is read of any GitHub answer.
-const maxBody = 1 << 20
 
 // Factory returns the github-universal factory.
 func Factory() *connector.Factory {
@@ -69,19 +64,16 @@ func Factory() *connector.Factory {
 			},
 		},
 		Validate: func(raw json.RawMessage) error {
-			_, err := parseConfig(raw)
+			_, err := oidcrp.ParseClient(raw)
 			return err
 		},
 		NewSocial: func(raw json.RawMessage, env connector.Env) (connector.Social, error) {
-			cfg, err := parseConfig(raw)
+			cfg, err := oidcrp.ParseClient(raw)
 			if err != nil {
 				return nil, err
 			}
-			client := env.HTTPClient
-			if client == nil {
-				client = connector.DefaultHTTPClient()
-			}
-			return &provider{cfg: cfg, client: client, tokenClient: acceptJSON(client)}, nil
+			rp := oidcrp.New(env)
+			return &provider{cfg: cfg, rp: rp, tokenRP: rp.WithHeader("Accept", "application/json")}, nil
 		},
 	}
 }
@@ -94,65 +86,14 @@ const readme = "# GitHub\n\n" +
 	"4. Leave `scope` empty for `" + DefaultScope + "`; scopes you set replace the default, so keep `user:email` to get the email.\n\n" +
 	"Gatehouse uses PKCE, keeps GitHub's numeric user id as the identity, and takes the primary email only when GitHub marks it verified.\n"
 
-type config struct {
-	clientID, clientSecret, scope string
-}
-
-func parseConfig(raw json.RawMessage) (config, error) {
-	var c struct {
-		ClientID     string `json:"clientId"`
-		ClientSecret string `json:"clientSecret"`
-		Scope        string `json:"scope"`
-	}
-	if err := decodeConfig(raw, &c); err != nil {
-		return config{}, err
-	}
-	switch {
-	case strings.TrimSpace(c.ClientID) == "":
-		return config{}, &connector.ConfigError{Field: "clientId", Reason: "is required"}
-	case c.ClientSecret == "":
-		return config{}, &connector.ConfigError{Field: "clientSecret", Reason: "is required"}
-	}
-	return config{clientID: strings.TrimSpace(c.ClientID), clientSecret: c.ClientSecret, scope: strings.TrimSpace(c.Scope)}, nil
-}
-
-// decodeConfig decodes a config object into v, naming the field whose value
-// has the wrong type.
-func decodeConfig(raw json.RawMessage, v any) error {
-	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return &connector.ConfigError{Field: te.Field, Reason: "expected a " + te.Type.String()}
-		}
-		return &connector.ConfigError{Reason: "expected an object"}
-	}
-	return nil
-}
-
 type provider struct {
-	cfg         config
-	client      *http.Client
-	tokenClient *http.Client // client, asking for JSON answers
+	cfg     oidcrp.Client
+	rp      *oidcrp.RP
+	tokenRP *oidcrp.RP // rp, asking for JSON answers: without it GitHub's token endpoint answers form-encoded
 }
 
 func (p *provider) oauth(redirectURI string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     p.cfg.clientID,
-		ClientSecret: p.cfg.clientSecret,
-		RedirectURL:  redirectURI,
-		Endpoint: oauth2.Endpoint{AuthURL: AuthorizationEndpoint, TokenURL: TokenEndpoint,
-			AuthStyle: oauth2.AuthStyleInParams},
-	}
-}
-
-func (p *provider) scope() string {
-	if p.cfg.scope != "" {
-		return p.cfg.scope
-	}
-	return DefaultScope
+	return p.cfg.OAuth2(AuthorizationEndpoint, TokenEndpoint, redirectURI)
 }
 
 // AuthorizationURL sends the browser to GitHub's consent page with an S256
@@ -161,7 +102,7 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 	if req.State == "" || req.RedirectURI == "" {
 		return "", errors.New("github: authorization request without state or redirect URI")
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", p.scope())}
+	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", p.cfg.ScopeOr(DefaultScope))}
 	if req.CodeVerifier != "" {
 		opts = append(opts, oauth2.S256ChallengeOption(req.CodeVerifier))
 	}
@@ -170,20 +111,15 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 
 // UserInfo exchanges the callback's code and reads the account.
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
-	if err := connector.CallbackError(cb.Params); err != nil {
+	code, err := oidcrp.Code(cb.Params)
+	if err != nil {
 		return nil, err
 	}
-	code := cb.Params.Get("code")
-	if code == "" {
-		return nil, fmt.Errorf("github: %w: the callback carries no code", connector.ErrInvalidResponse)
-	}
-	var opts []oauth2.AuthCodeOption
-	if cb.CodeVerifier != "" {
-		opts = append(opts, oauth2.VerifierOption(cb.CodeVerifier))
-	}
-	tok, err := p.oauth(cb.RedirectURI).Exchange(context.WithValue(ctx, oauth2.HTTPClient, p.tokenClient), code, opts...)
+	// GitHub answers token errors with HTTP 200 and an "error" member,
+	// which x/oauth2 reports as errors.
+	tok, err := p.tokenRP.Exchange(ctx, p.oauth(cb.RedirectURI), code, oidcrp.PKCE(cb.CodeVerifier)...)
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, err
 	}
 
 	var user struct {
@@ -244,32 +180,26 @@ func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connec
 // an error is returned for transport failures and undecodable 2xx bodies
 // only, so that the caller decides what each status means.
 func (p *provider) get(ctx context.Context, endpoint, accessToken string, v any) (json.RawMessage, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	status, body, err := p.rp.Get(ctx, endpoint, accessToken, apiHeader)
 	if err != nil {
-		return nil, 0, fmt.Errorf("github: building request: %w", err)
+		return nil, 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	req.Header.Set("User-Agent", "Gatehouse")
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("github: calling %s: %w", endpoint, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, 0, fmt.Errorf("github: reading %s: %w", endpoint, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return body, resp.StatusCode, nil
+	if status/100 != 2 {
+		return body, status, nil
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("github: %w: %s is not the expected JSON: %v", connector.ErrInvalidResponse, endpoint, err)
+		return nil, status, fmt.Errorf("github: %w: %s is not the expected JSON: %v", connector.ErrInvalidResponse, endpoint, err)
 	}
 	return body, http.StatusOK, nil
+}
+
+// apiHeader is what every REST API request carries besides the token.
+var apiHeader = http.Header{
+	"Accept":               {"application/vnd.github+json"},
+	"X-GitHub-Api-Version": {"2022-11-28"},
+	"User-Agent":           {"Gatehouse"},
 }
 
 // apiError turns a REST API error ({"message": ...}) into an UpstreamError.
@@ -278,66 +208,7 @@ func apiError(what string, status int, body []byte) error {
 		Message string `json:"message"`
 	}
 	json.Unmarshal(body, &e)
-	return &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: clip("GitHub " + what + ": " + e.Message)}
-}
-
-// tokenError maps a failed code exchange. GitHub reports errors with HTTP
-// 200 and an "error" member, which x/oauth2 turns into a RetrieveError.
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		if re.ErrorCode != "" {
-			return &connector.UpstreamError{Code: re.ErrorCode, Description: clip(re.ErrorDescription)}
-		}
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		return &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: "GitHub's token endpoint answered HTTP " + strconv.Itoa(status)}
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("github: calling the token endpoint: %w", ue.Err)
-	}
-	return fmt.Errorf("github: %w: token response: %v", connector.ErrInvalidResponse, err)
-}
-
-// unwrapURLError drops the request URL from a transport error.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// clip bounds a provider's message before it reaches logs and pages.
-func clip(s string) string {
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
-
-// acceptJSON returns c with a transport that asks for JSON: without it
-// GitHub's token endpoint answers form-encoded.
-func acceptJSON(c *http.Client) *http.Client {
-	cc := *c
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	cc.Transport = acceptJSONTransport{base}
-	return &cc
-}
-
-type acceptJSONTransport struct{ base http.RoundTripper }
-
-func (t acceptJSONTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Accept", "application/json")
-	return t.base.RoundTrip(r)
+	return &connector.UpstreamError{Code: "http_" + strconv.Itoa(status), Description: oidcrp.Clip("GitHub " + what + ": " + e.Message)}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -348,5 +219,5 @@ func logo(bg, fg string) string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="11" fill="` + bg +
 		`"/><text x="12" y="16.2" font-family="Helvetica,Arial,sans-serif" font-size="10.5" font-weight="700" text-anchor="middle" fill="` +
 		fg + `">GH</text></svg>`
-	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+	return oidcrp.LogoURI(svg)
 }

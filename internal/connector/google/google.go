@@ -123,17 +123,8 @@ type provider struct {
 }
 
 func (p *provider) oauth(redirectURI string) *oauth2.Config {
-	scope := p.cfg.Scope
-	if strings.TrimSpace(scope) == "" {
-		scope = defaultScope
-	}
-	return &oauth2.Config{
-		ClientID:     p.cfg.ClientID,
-		ClientSecret: p.cfg.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-		RedirectURL:  redirectURI,
-		Scopes:       oidcrp.Scopes(scope, "openid"),
-	}
+	c := oidcrp.Client{ID: p.cfg.ClientID, Secret: p.cfg.ClientSecret, Scope: p.cfg.Scope}
+	return c.OpenID(authURL, tokenURL, redirectURI, defaultScope)
 }
 
 func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest) (string, error) {
@@ -161,25 +152,12 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 	return p.oauth(req.RedirectURI).AuthCodeURL(req.State, opts...), nil
 }
 
-// userinfo is Google's userinfo document.
-type userinfo struct {
-	Sub           string      `json:"sub"`
-	Name          string      `json:"name"`
-	Picture       string      `json:"picture"`
-	Email         string      `json:"email"`
-	EmailVerified oidcrp.Flag `json:"email_verified"`
-}
-
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
 	code, err := oidcrp.Code(cb.Params)
 	if err != nil {
 		return nil, err
 	}
-	var opts []oauth2.AuthCodeOption
-	if cb.CodeVerifier != "" {
-		opts = append(opts, oauth2.VerifierOption(cb.CodeVerifier))
-	}
-	tok, err := p.rp.Exchange(ctx, p.oauth(cb.RedirectURI), code, opts...)
+	tok, err := p.rp.Exchange(ctx, p.oauth(cb.RedirectURI), code, oidcrp.PKCE(cb.CodeVerifier)...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,22 +177,7 @@ func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connec
 	if err := p.checkHostedDomain(idt.Claims); err != nil {
 		return nil, err
 	}
-	raw, err := p.rp.GetJSON(ctx, userinfoURL, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	var info userinfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil, fmt.Errorf("%w: Google userinfo: %v", connector.ErrInvalidResponse, err)
-	}
-	if info.Sub == "" || info.Sub != idt.Subject {
-		return nil, fmt.Errorf("%w: Google userinfo is about another account than the ID token", connector.ErrInvalidResponse)
-	}
-	u := &connector.SocialUser{ID: info.Sub, Name: info.Name, Avatar: info.Picture, RawData: raw}
-	if info.EmailVerified.True(false) {
-		u.Email = info.Email
-	}
-	return u, nil
+	return p.rp.UserInfo(ctx, "Google", userinfoURL, tok.AccessToken, idt.Subject)
 }
 
 // checkHostedDomain enforces hostedDomain on the ID token's hd claim,

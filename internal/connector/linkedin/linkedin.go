@@ -12,8 +12,6 @@ package linkedin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -98,17 +96,8 @@ type provider struct {
 }
 
 func (p *provider) oauth(redirectURI string) *oauth2.Config {
-	scope := p.cfg.Scope
-	if strings.TrimSpace(scope) == "" {
-		scope = defaultScope
-	}
-	return &oauth2.Config{
-		ClientID:     p.cfg.ClientID,
-		ClientSecret: p.cfg.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-		RedirectURL:  redirectURI,
-		Scopes:       oidcrp.Scopes(scope, "openid"),
-	}
+	c := oidcrp.Client{ID: p.cfg.ClientID, Secret: p.cfg.ClientSecret, Scope: p.cfg.Scope}
+	return c.OpenID(authURL, tokenURL, redirectURI, defaultScope)
 }
 
 func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest) (string, error) {
@@ -117,15 +106,6 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", req.Nonce))
 	}
 	return p.oauth(req.RedirectURI).AuthCodeURL(req.State, opts...), nil
-}
-
-// userinfo is LinkedIn's userinfo document.
-type userinfo struct {
-	Sub           string      `json:"sub"`
-	Name          string      `json:"name"`
-	Picture       string      `json:"picture"`
-	Email         string      `json:"email"`
-	EmailVerified oidcrp.Flag `json:"email_verified"`
 }
 
 func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connector.SocialUser, error) {
@@ -150,20 +130,5 @@ func (p *provider) UserInfo(ctx context.Context, cb connector.Callback) (*connec
 	if err != nil {
 		return nil, err
 	}
-	raw, err := p.rp.GetJSON(ctx, userinfoURL, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	var info userinfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil, fmt.Errorf("%w: LinkedIn userinfo: %v", connector.ErrInvalidResponse, err)
-	}
-	if info.Sub == "" || info.Sub != idt.Subject {
-		return nil, fmt.Errorf("%w: LinkedIn userinfo is about another account than the ID token", connector.ErrInvalidResponse)
-	}
-	u := &connector.SocialUser{ID: info.Sub, Name: info.Name, Avatar: info.Picture, RawData: raw}
-	if info.EmailVerified.True(false) {
-		u.Email = info.Email
-	}
-	return u, nil
+	return p.rp.UserInfo(ctx, "LinkedIn", userinfoURL, tok.AccessToken, idt.Subject)
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
 )
 
@@ -136,4 +138,76 @@ func Scopes(scope string, want ...string) []string {
 // serves its connectors' logos.
 func LogoURI(svg string) string {
 	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+}
+
+// Client is the config of a plain OAuth 2.0 social connector (Facebook,
+// GitHub, Discord): Logto's clientId, clientSecret and scope.
+type Client struct {
+	// ID is clientId, trimmed.
+	ID string
+	// Secret is clientSecret as given.
+	Secret string
+	// Scope is scope, trimmed; "" means the provider's default.
+	Scope string
+}
+
+// ParseClient reads and checks a Client config: clientId must not be
+// blank and clientSecret must not be empty.
+func ParseClient(raw json.RawMessage) (Client, error) {
+	var c struct {
+		ClientID     string `json:"clientId"`
+		ClientSecret string `json:"clientSecret"`
+		Scope        string `json:"scope"`
+	}
+	if err := DecodeConfig(raw, &c); err != nil {
+		return Client{}, err
+	}
+	if err := Required("clientId", c.ClientID); err != nil {
+		return Client{}, err
+	}
+	if c.ClientSecret == "" {
+		return Client{}, &connector.ConfigError{Field: "clientSecret", Reason: "is required"}
+	}
+	return Client{ID: strings.TrimSpace(c.ClientID), Secret: c.ClientSecret, Scope: strings.TrimSpace(c.Scope)}, nil
+}
+
+// OAuth2 returns the x/oauth2 config of c at a provider's endpoints, the
+// client credentials sent in the token request's body.
+func (c Client) OAuth2(authURL, tokenURL, redirectURI string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     c.ID,
+		ClientSecret: c.Secret,
+		RedirectURL:  redirectURI,
+		Endpoint:     oauth2.Endpoint{AuthURL: authURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+}
+
+// ScopeOr returns c's scope, or def when the config has none.
+func (c Client) ScopeOr(def string) string {
+	if c.Scope != "" {
+		return c.Scope
+	}
+	return def
+}
+
+// PKCE returns the token request option that sends verifier as the PKCE
+// code_verifier, or none when the authorization request sent no challenge.
+func PKCE(verifier string) []oauth2.AuthCodeOption {
+	if verifier == "" {
+		return nil
+	}
+	return []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+}
+
+// OpenID returns the x/oauth2 config of c at an OpenID provider's
+// endpoints: as OAuth2, asking for c's scope (def when it is blank) with
+// openid always among the scopes.
+func (c Client) OpenID(authURL, tokenURL, redirectURI, def string) *oauth2.Config {
+	cfg := c.OAuth2(authURL, tokenURL, redirectURI)
+	scope := c.Scope
+	if strings.TrimSpace(scope) == "" {
+		scope = def
+	}
+	cfg.Scopes = Scopes(scope, "openid")
+	return cfg
 }

@@ -245,3 +245,34 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 func (f Flag) True(allowString bool) bool {
 	return f.Set && f.Value && (!f.String || allowString)
 }
+
+// UserInfo reads the OpenID Connect userinfo document of the account the
+// ID token names (subject) from endpoint with the access token, and maps
+// its standard claims: sub as the id, name, picture as the avatar, and the
+// email only when email_verified is true. A document about another
+// account, or one that does not parse, wraps connector.ErrInvalidResponse;
+// provider names the provider in errors.
+func (rp *RP) UserInfo(ctx context.Context, provider, endpoint, accessToken, subject string) (*connector.SocialUser, error) {
+	raw, err := rp.GetJSON(ctx, endpoint, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	var info struct {
+		Sub           string `json:"sub"`
+		Name          string `json:"name"`
+		Picture       string `json:"picture"`
+		Email         string `json:"email"`
+		EmailVerified Flag   `json:"email_verified"`
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil, fmt.Errorf("%w: %s userinfo: %v", connector.ErrInvalidResponse, provider, err)
+	}
+	if info.Sub == "" || info.Sub != subject {
+		return nil, fmt.Errorf("%w: %s userinfo is about another account than the ID token", connector.ErrInvalidResponse, provider)
+	}
+	u := &connector.SocialUser{ID: info.Sub, Name: info.Name, Avatar: info.Picture, RawData: raw}
+	if info.EmailVerified.True(false) {
+		u.Email = info.Email
+	}
+	return u, nil
+}

@@ -1,6 +1,7 @@
-// Package oidcrp is the OpenID Connect relying party that Gatehouse's
-// social connectors share (Google, Microsoft, Apple, LinkedIn and the
-// generic OIDC connector): the authorization code exchange through
+// Package oidcrp is the OpenID Connect relying party (and OAuth 2.0
+// client) that Gatehouse's social connectors share (Google, Microsoft,
+// Apple, LinkedIn and the generic OIDC connector, and the plain OAuth 2.0
+// ones: Facebook, GitHub, Discord): the authorization code exchange through
 // golang.org/x/oauth2, ID token verification through
 // github.com/coreos/go-oidc/v3 with each provider's JWKS, profile requests
 // with the access token, and the mapping of provider answers to the
@@ -38,6 +39,10 @@ const maxBody = 1 << 20
 type RP struct {
 	HTTP *http.Client
 	Now  func() time.Time
+	// TokenError, when set, reads a token endpoint's error answer that
+	// carries no RFC 6749 error code (Facebook's Graph API errors); by
+	// default such an answer is reported by its HTTP status.
+	TokenError func(status int, body []byte) error
 }
 
 // New returns the relying party of a connector environment; a nil HTTP
@@ -57,6 +62,32 @@ func (rp *RP) Context(ctx context.Context) context.Context {
 	return oidc.ClientContext(ctx, rp.HTTP)
 }
 
+// WithHeader returns a copy of rp whose requests all carry the header
+// name: value (GitHub's token endpoint answers JSON only when asked with
+// Accept: application/json).
+func (rp *RP) WithHeader(name, value string) *RP {
+	c := *rp.HTTP
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = headerTransport{base: base, name: name, value: value}
+	out := *rp
+	out.HTTP = &c
+	return &out
+}
+
+type headerTransport struct {
+	base        http.RoundTripper
+	name, value string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(t.name, t.value)
+	return t.base.RoundTrip(r)
+}
+
 // Code returns the authorization code of a callback: the provider's error
 // as an *connector.UpstreamError when it sent one, an error wrapping
 // connector.ErrInvalidResponse when the code is missing.
@@ -73,8 +104,12 @@ func Code(params url.Values) (string, error) {
 
 // Exchange trades an authorization code for tokens at cfg's token
 // endpoint. An OAuth error answer becomes an *connector.UpstreamError
-// (its body is never kept: it is the provider's and may echo a request);
-// an answer without an access token wraps connector.ErrInvalidResponse.
+// (its body is never kept: it is the provider's and may echo a request;
+// its description is clipped), and so does an error answer that rp's
+// TokenError reads; an answer without an access token wraps
+// connector.ErrInvalidResponse. Providers that answer errors with HTTP 200
+// and an "error" member (GitHub) are covered: x/oauth2 reports those as
+// errors too.
 func (rp *RP) Exchange(ctx context.Context, cfg *oauth2.Config, code string, opts ...oauth2.AuthCodeOption) (*oauth2.Token, error) {
 	tok, err := cfg.Exchange(rp.Context(ctx), code, opts...)
 	if err == nil {
@@ -83,11 +118,14 @@ func (rp *RP) Exchange(ctx context.Context, cfg *oauth2.Config, code string, opt
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.ErrorCode != "" {
-			return nil, &connector.UpstreamError{Code: re.ErrorCode, Description: re.ErrorDescription}
+			return nil, &connector.UpstreamError{Code: re.ErrorCode, Description: Clip(re.ErrorDescription)}
 		}
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
+		}
+		if rp.TokenError != nil {
+			return nil, rp.TokenError(status, re.Body)
 		}
 		return nil, &connector.UpstreamError{Code: "http_" + strconv.Itoa(status),
 			Description: "the token endpoint answered HTTP " + strconv.Itoa(status)}
@@ -120,32 +158,47 @@ func IDToken(tok *oauth2.Token) (string, error) {
 // is an *connector.UpstreamError; an answer that is not a JSON object
 // wraps connector.ErrInvalidResponse.
 func (rp *RP) GetJSON(ctx context.Context, endpoint, accessToken string) (json.RawMessage, error) {
+	status, body, err := rp.Get(ctx, endpoint, accessToken, http.Header{"Accept": {"application/json"}})
+	if err != nil {
+		return nil, err
+	}
+	if status < 200 || status > 299 {
+		return nil, upstreamFromBody(status, body)
+	}
+	if !isObject(body) {
+		return nil, fmt.Errorf("%w: %s answered something other than a JSON object", connector.ErrInvalidResponse, hostOf(endpoint))
+	}
+	return json.RawMessage(body), nil
+}
+
+// Get sends a GET to endpoint with the access token as a bearer
+// credential and header's fields, and returns the answer's status and
+// (bounded) body, leaving what they mean to the caller: for providers
+// whose APIs have their own error formats. Only transport failures are
+// errors, and they name the endpoint's host alone.
+func (rp *RP) Get(ctx context.Context, endpoint, accessToken string, header http.Header) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return nil, fmt.Errorf("profile request to %s: %w", hostOf(endpoint), err)
+		return 0, nil, fmt.Errorf("profile request to %s: %w", hostOf(endpoint), err)
+	}
+	for k, vs := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
 	resp, err := rp.HTTP.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("profile request to %s: %w", hostOf(endpoint), err)
+		return 0, nil, fmt.Errorf("profile request to %s: %w", hostOf(endpoint), err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, fmt.Errorf("profile request to %s: reading the answer: %w", hostOf(endpoint), err)
+		return 0, nil, fmt.Errorf("profile request to %s: reading the answer: %w", hostOf(endpoint), err)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, upstreamFromBody(resp.StatusCode, body)
-	}
-	if !isObject(body) {
-		return nil, fmt.Errorf("%w: %s answered something other than a JSON object", connector.ErrInvalidResponse, hostOf(endpoint))
-	}
-	return json.RawMessage(body), nil
+	return resp.StatusCode, body, nil
 }
 
 // upstreamFromBody reads an error answer: RFC 6749's {"error",
@@ -172,6 +225,15 @@ func upstreamFromBody(status int, body []byte) error {
 	}
 	return &connector.UpstreamError{Code: "http_" + strconv.Itoa(status),
 		Description: "the profile endpoint answered HTTP " + strconv.Itoa(status)}
+}
+
+// Clip bounds a provider's message before it reaches logs and pages.
+func Clip(s string) string {
+	const max = 300
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
 }
 
 func isObject(body []byte) bool {

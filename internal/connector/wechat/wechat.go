@@ -14,7 +14,6 @@ package wechat
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/internal/connector"
+	"github.com/gatehouse-auth/gatehouse/internal/connector/oidcrp"
 )
 
 // Logto's factory ids of the WeChat connectors.
@@ -99,11 +99,7 @@ func factory(id, platform string, native bool) *connector.Factory {
 			if err != nil {
 				return nil, err
 			}
-			client := env.HTTPClient
-			if client == nil {
-				client = connector.DefaultHTTPClient()
-			}
-			return &provider{cfg: cfg, native: native, client: client}, nil
+			return &provider{cfg: cfg, native: native, client: oidcrp.New(env).HTTP}, nil
 		},
 	}
 }
@@ -133,20 +129,13 @@ func parseConfig(raw json.RawMessage, native bool) (config, error) {
 		Scope          string `json:"scope"`
 		UniversalLinks string `json:"universalLinks"`
 	}
-	if t := strings.TrimSpace(string(raw)); t == "" || t[0] != '{' {
-		return config{}, &connector.ConfigError{Reason: "expected an object"}
+	if err := oidcrp.DecodeConfig(raw, &c); err != nil {
+		return config{}, err
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return config{}, &connector.ConfigError{Field: te.Field, Reason: "expected a " + te.Type.String()}
-		}
-		return config{}, &connector.ConfigError{Reason: "expected an object"}
+	if err := oidcrp.Required("appId", c.AppID); err != nil {
+		return config{}, err
 	}
-	switch {
-	case strings.TrimSpace(c.AppID) == "":
-		return config{}, &connector.ConfigError{Field: "appId", Reason: "is required"}
-	case c.AppSecret == "":
+	if c.AppSecret == "" {
 		return config{}, &connector.ConfigError{Field: "appSecret", Reason: "is required"}
 	}
 	out := config{appID: strings.TrimSpace(c.AppID), appSecret: c.AppSecret, scope: strings.TrimSpace(c.Scope),
@@ -264,7 +253,7 @@ func (e wechatError) err() error {
 	if e.ErrCode == 0 {
 		return nil
 	}
-	return &connector.UpstreamError{Code: strconv.Itoa(e.ErrCode), Description: clip(e.ErrMsg)}
+	return &connector.UpstreamError{Code: strconv.Itoa(e.ErrCode), Description: oidcrp.Clip(e.ErrMsg)}
 }
 
 // get calls a WeChat API and decodes its JSON answer into v, whose
@@ -300,19 +289,10 @@ func (p *provider) get(ctx context.Context, what, endpoint string, q url.Values,
 	return body, nil
 }
 
-// clip bounds a provider's message before it reaches logs and pages.
-func clip(s string) string {
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
-
 // logo draws a monogram in WeChat's green: Gatehouse ships no third-party
 // artwork.
 func logo() string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><rect x="1" y="1" width="22" height="22" rx="6" fill="#07c160"/>` +
 		`<text x="12" y="16.6" font-family="Helvetica,Arial,sans-serif" font-size="12" font-weight="700" text-anchor="middle" fill="#ffffff">W</text></svg>`
-	return "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg))
+	return oidcrp.LogoURI(svg)
 }
