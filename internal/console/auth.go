@@ -33,16 +33,34 @@ func NewAdministrator(username, pw string, params password.Params) (*store.Admin
 		return nil, &InvalidError{"username", "Enter a username."}
 	case !usernamePattern.MatchString(username):
 		return nil, &InvalidError{"username", "Use up to 128 letters, digits, dots, dashes, underscores or @."}
-	case utf8.RuneCountInString(pw) < MinPasswordLength:
-		return nil, &InvalidError{"password", fmt.Sprintf("Use at least %d characters.", MinPasswordLength)}
-	case len(pw) > maxPasswordBytes:
-		return nil, &InvalidError{"password", fmt.Sprintf("Use at most %d bytes.", maxPasswordBytes)}
+	}
+	if reason := passwordProblem(pw); reason != "" {
+		return nil, &InvalidError{"password", reason}
 	}
 	hash, err := password.Hash(pw, params)
 	if err != nil {
 		return nil, err
 	}
 	return &store.Administrator{Username: username, PasswordHash: hash}, nil
+}
+
+// passwordProblem says what is wrong with a new administrator password,
+// or returns "".
+func passwordProblem(pw string) string {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLength:
+		return fmt.Sprintf("Use at least %d characters.", MinPasswordLength)
+	case len(pw) > maxPasswordBytes:
+		return fmt.Sprintf("Use at most %d bytes.", maxPasswordBytes)
+	}
+	return ""
+}
+
+// lockoutKeys are the sign-in lockout's counters that a password typed
+// for username from r counts against: the username's and the address's.
+// The first is the username's, which a right password clears.
+func (c *Console) lockoutKeys(r *http.Request, username string) []string {
+	return []string{"console-username:" + strings.ToLower(username), "console-ip:" + c.opt.ClientIP(r)}
 }
 
 // preForm returns the token of the setup and sign-in forms, setting the
@@ -187,7 +205,7 @@ func (c *Console) submitSignIn(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest)
 		return
 	}
-	keys := []string{"console-username:" + strings.ToLower(username), "console-ip:" + c.opt.ClientIP(r)}
+	keys := c.lockoutKeys(r, username)
 	if wait, blocked, err := c.failures.Blocked(ctx, keys...); err != nil {
 		c.serverError(w, r, nil, err)
 		return

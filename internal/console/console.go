@@ -76,8 +76,8 @@ type Console struct {
 	failures *throttle.Shared
 	pages    map[string]*template.Template
 	cop      *http.CrossOriginProtection
-	// hasAdmin turns true once an administrator is known to exist; there
-	// is no way to delete administrators, so it never turns back.
+	// hasAdmin turns true once an administrator is known to exist; the
+	// last administrator cannot be deleted, so it never turns back.
 	hasAdmin atomic.Bool
 }
 
@@ -119,6 +119,7 @@ var pageNames = []string{
 	"sso", "sso_new",
 	"signinexp", "keys", "logs",
 	"hooks", "hook_new", "hook",
+	"admins", "admin_new", "password",
 }
 
 func parsePages() map[string]*template.Template {
@@ -162,6 +163,7 @@ func (c *Console) Routes(mux *http.ServeMux) {
 	c.keyRoutes(mux)
 	c.logRoutes(mux)
 	c.hookRoutes(mux)
+	c.adminRoutes(mux)
 	// Anything else is a console page that does not exist.
 	mux.Handle("/", c.get(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.notFound(w, r, s)

@@ -39,6 +39,10 @@ type ConsoleSession struct {
 // administrator already exists.
 var ErrAdministratorExists = errors.New("store: an administrator already exists")
 
+// ErrLastAdministrator is returned by DeleteAdministrator for the only
+// administrator left: the console would have no one to sign in.
+var ErrLastAdministrator = errors.New("store: the last administrator cannot be deleted")
+
 // Console stores the admin console's administrators and sessions.
 type Console interface {
 	// CreateFirstAdministrator inserts a only while no administrator
@@ -58,6 +62,17 @@ type Console interface {
 	// passwordHash is not empty, replaces the password hash (a rehash with
 	// the current cost).
 	SetAdministratorSignIn(ctx context.Context, id string, at int64, passwordHash string) error
+	// ListAdministrators returns every administrator, by username
+	// ignoring case.
+	ListAdministrators(ctx context.Context) ([]*Administrator, error)
+	// UpdateAdministratorPassword replaces an administrator's password
+	// hash; an unknown id is ErrNotFound.
+	UpdateAdministratorPassword(ctx context.Context, id, passwordHash string) error
+	// DeleteAdministrator deletes an administrator and ends all its
+	// sessions. An unknown id is ErrNotFound; the only administrator left
+	// is ErrLastAdministrator. Of concurrent callers deleting the last two
+	// administrators, in this process or in others, at most one succeeds.
+	DeleteAdministrator(ctx context.Context, id string) error
 
 	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
 	// GetConsoleSession returns the session whose token has digest, or
@@ -70,4 +85,8 @@ type Console interface {
 	// DeleteConsoleSessionsBefore deletes sessions that expired before now
 	// or were last seen before idleSince, and returns how many.
 	DeleteConsoleSessionsBefore(ctx context.Context, now, idleSince int64) (int, error)
+	// DeleteConsoleSessionsOf ends every session of an administrator but
+	// the one whose token has digest except (none when nil), and returns
+	// how many it ended.
+	DeleteConsoleSessionsOf(ctx context.Context, administratorID string, except []byte) (int, error)
 }

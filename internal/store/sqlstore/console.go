@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/gatehouse-auth/gatehouse/internal/id"
@@ -108,6 +109,70 @@ func (s *Store) SetAdministratorSignIn(ctx context.Context, adminID string, at i
 	return nil
 }
 
+// ListAdministrators returns every administrator by username.
+func (s *Store) ListAdministrators(ctx context.Context) ([]*store.Administrator, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+administratorColumns+` FROM administrators ORDER BY lower(username), id`)
+	if err != nil {
+		return nil, fmt.Errorf("list administrators: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	out := []*store.Administrator{}
+	for rows.Next() {
+		a, err := scanAdministrator(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list administrators: %w", s.mapErr(err))
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list administrators: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// UpdateAdministratorPassword replaces an administrator's password hash.
+func (s *Store) UpdateAdministratorPassword(ctx context.Context, adminID, passwordHash string) error {
+	if err := s.expectOne(s.q.ExecContext(ctx, `UPDATE administrators SET password_hash = $2 WHERE id = $1`, adminID, passwordHash)); err != nil {
+		return fmt.Errorf("update password of administrator %s: %w", adminID, err)
+	}
+	return nil
+}
+
+// DeleteAdministrator deletes an administrator and its sessions unless it
+// is the last one. As in CreateFirstAdministrator, the count and the
+// delete are one transaction that PostgreSQL's table lock (SQLite's write
+// lock) keeps other writers of administrators out of, so two
+// administrators deleting each other cannot leave none.
+func (s *Store) DeleteAdministrator(ctx context.Context, adminID string) error {
+	err := s.inTx(ctx, func(tx *Store) error {
+		if tx.dialect.name == "postgres" {
+			if _, err := tx.q.ExecContext(ctx, `LOCK TABLE administrators IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+		}
+		var exists, n int
+		if err := tx.q.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN id = $1 THEN 1 END) FROM administrators`, adminID).Scan(&n, &exists); err != nil {
+			return tx.mapErr(err)
+		}
+		switch {
+		case exists == 0:
+			return store.ErrNotFound
+		case n <= 1:
+			return store.ErrLastAdministrator
+		}
+		// The foreign key cascades too; deleting the sessions first does
+		// not depend on it.
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM console_sessions WHERE administrator_id = $1`, adminID); err != nil {
+			return tx.mapErr(err)
+		}
+		return tx.expectOne(tx.q.ExecContext(ctx, `DELETE FROM administrators WHERE id = $1`, adminID))
+	})
+	if err != nil {
+		return fmt.Errorf("delete administrator %s: %w", adminID, err)
+	}
+	return nil
+}
+
 const consoleSessionColumns = `token_digest, administrator_id, csrf_secret, created_at, last_seen_at, expires_at`
 
 // CreateConsoleSession inserts a session.
@@ -152,6 +217,24 @@ func (s *Store) DeleteConsoleSessionsBefore(ctx context.Context, now, idleSince 
 	res, err := s.q.ExecContext(ctx, `DELETE FROM console_sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now, idleSince)
 	if err != nil {
 		return 0, fmt.Errorf("delete old console sessions: %w", s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// DeleteConsoleSessionsOf ends an administrator's sessions but one.
+func (s *Store) DeleteConsoleSessionsOf(ctx context.Context, adminID string, except []byte) (int, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	if except == nil {
+		res, err = s.q.ExecContext(ctx, `DELETE FROM console_sessions WHERE administrator_id = $1`, adminID)
+	} else {
+		res, err = s.q.ExecContext(ctx, `DELETE FROM console_sessions WHERE administrator_id = $1 AND token_digest <> $2`, adminID, except)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("delete console sessions of administrator %s: %w", adminID, s.mapErr(err))
 	}
 	n, err := res.RowsAffected()
 	return int(n), err

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Hooks", testHooks}, {"HookDeliveries", testHookDeliveries}, {"HookClaimRace", testHookClaimRace},
 		{"Logs", testLogs}, {"LogRetention", testLogRetention}, {"LogCounts", testLogCounts},
 		{"Console", testConsole}, {"ConsoleFirstRace", testConsoleFirstRace},
+		{"ConsoleAdministrators", testConsoleAdministrators}, {"ConsoleDeleteRace", testConsoleDeleteRace},
 		{"SSO", testSSO},
 	}
 	for _, g := range groups {
