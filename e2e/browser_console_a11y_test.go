@@ -30,7 +30,7 @@ func TestBrowserConsoleAccessibility(t *testing.T) {
 	checkA11y(t, s.tab, "console-app")
 
 	// One page of each kind: a list, forms with every kind of control.
-	for _, path := range []string{"/users", "/connectors", "/sign-in-experience", "/webhooks/new"} {
+	for _, path := range []string{"/users", "/connectors", "/sign-in-experience", "/webhooks/new", "/administrators", "/administrators/new", "/account/password"} {
 		s.open(t, path)
 		checkA11y(t, s.tab, "console"+strings.ReplaceAll(path, "/", "-"))
 	}
