@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -23,93 +22,25 @@ const redirectURI = "https://auth.gatehouse.test/callback/conn-apple"
 
 var cy = connectortest.FakeAccount{ID: "001234.0123456789abcdef0123456789abcdef.1234", Email: "cy@example.com", EmailVerified: true, Name: "Cy Dune"}
 
-type harness struct {
-	t    *testing.T
-	u    *connectortest.Upstream
-	fake *connectortest.FakeApple
-}
+type harness = connectortest.Harness[*connectortest.FakeApple]
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	u, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	fake := connectortest.NewFakeApple(u, cy)
-	fake.RegisterRedirectURI(redirectURI)
-	return &harness{t: t, u: u, fake: fake}
-}
-
-func (h *harness) config(change map[string]any) json.RawMessage {
-	var cfg map[string]any
-	if err := json.Unmarshal(h.fake.Config(), &cfg); err != nil {
-		h.t.Fatal(err)
-	}
-	for k, v := range change {
-		cfg[k] = v
-	}
-	raw, _ := json.Marshal(cfg)
-	return raw
-}
-
-func (h *harness) social(change map[string]any) connector.Social {
-	h.t.Helper()
-	raw := h.config(change)
-	f := apple.Factory()
-	if err := f.Validate(raw); err != nil {
-		h.t.Fatalf("Validate: %v", err)
-	}
-	s, err := f.NewSocial(raw, connector.Env{HTTPClient: h.u.Client()})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-type flow struct {
-	req     connector.AuthRequest
-	authURL *url.URL
-	params  url.Values
-}
-
-// authorize follows Apple's authorization page to the form it posts back.
-func (h *harness) authorize(s connector.Social) *flow {
-	h.t.Helper()
-	req := connector.AuthRequest{State: "state-a", Nonce: "nonce-a", CodeVerifier: "unused-verifier-0123456789012345678901234567", RedirectURI: redirectURI}
-	raw, err := s.AuthorizationURL(context.Background(), req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	au, _ := url.Parse(raw)
-	target, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
-	if err != nil {
-		h.t.Fatalf("authorization: %v", err)
-	}
-	if target != redirectURI {
-		h.t.Fatalf("form posts to %q", target)
-	}
-	return &flow{req: req, authURL: au, params: params}
-}
-
-func (f *flow) callback() connector.Callback {
-	return connector.Callback{Params: f.params, RedirectURI: f.req.RedirectURI, Nonce: f.req.Nonce, CodeVerifier: f.req.CodeVerifier}
-}
-
-func (h *harness) signIn(s connector.Social) (*connector.SocialUser, error) {
-	h.t.Helper()
-	return s.UserInfo(context.Background(), h.authorize(s).callback())
+	h := connectortest.NewHarness(t, apple.Factory(), connectortest.NewFakeApple, cy,
+		connector.AuthRequest{State: "state-a", Nonce: "nonce-a", CodeVerifier: "unused-verifier-0123456789012345678901234567", RedirectURI: redirectURI})
+	h.Fake.RegisterRedirectURI(redirectURI)
+	return h
 }
 
 func TestSignIn(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	if got := fl.authURL.Host + fl.authURL.Path; got != "appleid.apple.com/auth/authorize" {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	if got := fl.AuthURL.Host + fl.AuthURL.Path; got != "appleid.apple.com/auth/authorize" {
 		t.Errorf("authorization endpoint %s", got)
 	}
-	q := fl.authURL.Query()
-	for k, v := range map[string]string{"client_id": h.fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code",
+	q := fl.AuthURL.Query()
+	for k, v := range map[string]string{"client_id": h.Fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code",
 		"response_mode": "form_post", "scope": "name email", "state": "state-a", "nonce": "nonce-a"} {
 		if q.Get(k) != v {
 			t.Errorf("authorization parameter %s = %q, want %q", k, q.Get(k), v)
@@ -118,10 +49,10 @@ func TestSignIn(t *testing.T) {
 	if q.Has("code_challenge") {
 		t.Error("PKCE sent to Apple, which documents none")
 	}
-	if fl.params.Get("state") != "state-a" || fl.params.Get("code") == "" || fl.params.Get("user") == "" {
-		t.Fatalf("posted form %v", fl.params)
+	if fl.Params.Get("state") != "state-a" || fl.Params.Get("code") == "" || fl.Params.Get("user") == "" {
+		t.Fatalf("posted form %v", fl.Params)
 	}
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,16 +67,16 @@ func TestSignIn(t *testing.T) {
 
 func TestNameOnFirstAuthorizationOnly(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	first, err := h.signIn(s)
+	s := h.Social(nil)
+	first, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := h.authorize(s)
-	if fl.params.Has("user") {
-		t.Fatalf("second authorization posted user %q", fl.params.Get("user"))
+	fl := h.Authorize(s)
+	if fl.Params.Has("user") {
+		t.Fatalf("second authorization posted user %q", fl.Params.Get("user"))
 	}
-	second, err := s.UserInfo(context.Background(), fl.callback())
+	second, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,9 +106,9 @@ func TestEmail(t *testing.T) {
 			h := newHarness(t)
 			acct := cy
 			acct.Email, acct.EmailVerified = c.email, c.verified
-			h.fake.SetAccount(acct)
-			h.fake.SetStringBooleans(c.stringBooleans)
-			u, err := h.signIn(h.social(nil))
+			h.Fake.SetAccount(acct)
+			h.Fake.SetStringBooleans(c.stringBooleans)
+			u, err := h.SignIn(h.Social(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,11 +124,11 @@ func TestPostedEmailIgnored(t *testing.T) {
 	h := newHarness(t)
 	acct := cy
 	acct.EmailVerified = false
-	h.fake.SetAccount(acct)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	fl.params.Set("user", `{"name":{"firstName":"Cy","lastName":"Dune"},"email":"attacker@example.com"}`)
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	h.Fake.SetAccount(acct)
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	fl.Params.Set("user", `{"name":{"firstName":"Cy","lastName":"Dune"},"email":"attacker@example.com"}`)
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,10 +139,10 @@ func TestPostedEmailIgnored(t *testing.T) {
 
 func TestMalformedUserFieldDropped(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	fl.params.Set("user", `{"name":`)
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	fl.Params.Set("user", `{"name":`)
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil || u.Name != "" || u.ID != cy.ID {
 		t.Fatalf("user %+v, err %v", u, err)
 	}
@@ -230,7 +161,7 @@ func TestClientSecretRefused(t *testing.T) {
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			_, err := h.signIn(h.social(change))
+			_, err := h.SignIn(h.Social(change))
 			var ue *connector.UpstreamError
 			if !errors.As(err, &ue) || ue.Code != "invalid_client" {
 				t.Fatalf("err = %v, want invalid_client", err)
@@ -241,8 +172,8 @@ func TestClientSecretRefused(t *testing.T) {
 
 func TestCallbackError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailAuthorize)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "user_cancelled_authorize" {
 		t.Fatalf("err = %v, want user_cancelled_authorize", err)
@@ -251,8 +182,8 @@ func TestCallbackError(t *testing.T) {
 
 func TestTokenError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailToken)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "invalid_grant" {
 		t.Fatalf("err = %v, want invalid_grant", err)
@@ -261,8 +192,8 @@ func TestTokenError(t *testing.T) {
 
 func TestCodeForAnotherRedirectURI(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	cb := h.authorize(s).callback()
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
 	cb.RedirectURI = "https://auth.gatehouse.test/callback/other"
 	_, err := s.UserInfo(context.Background(), cb)
 	var ue *connector.UpstreamError
@@ -283,8 +214,8 @@ func TestUntrustworthyIDTokens(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			c.setup(h.fake)
-			u, err := h.signIn(h.social(nil))
+			c.setup(h.Fake)
+			u, err := h.SignIn(h.Social(nil))
 			if !errors.Is(err, connector.ErrInvalidResponse) || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("user %+v, err = %v, want ErrInvalidResponse about %s", u, err, c.reason)
 			}
@@ -320,7 +251,7 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"scope": "openid email"}, "scope"},
 	}
 	for _, c := range cases {
-		raw := h.config(c.change)
+		raw := h.Config(c.change)
 		err := apple.Factory().Validate(raw)
 		var ce *connector.ConfigError
 		if !errors.As(err, &ce) || ce.Field != c.field {
@@ -332,11 +263,11 @@ func TestValidate(t *testing.T) {
 	}
 	// The key pasted without its PEM lines, or with literal \n, is accepted.
 	var cfg map[string]any
-	json.Unmarshal(h.fake.Config(), &cfg)
+	json.Unmarshal(h.Fake.Config(), &cfg)
 	pemKey := cfg["privateKey"].(string)
 	lines := strings.Split(strings.TrimSpace(pemKey), "\n")
 	for _, key := range []string{strings.Join(lines[1:len(lines)-1], ""), strings.ReplaceAll(pemKey, "\n", `\n`)} {
-		if err := apple.Factory().Validate(h.config(map[string]any{"privateKey": key})); err != nil {
+		if err := apple.Factory().Validate(h.Config(map[string]any{"privateKey": key})); err != nil {
 			t.Errorf("Validate(key %q...) = %v", key[:12], err)
 		}
 	}
@@ -348,7 +279,7 @@ func TestFactory(t *testing.T) {
 	if f.Metadata.ID != "apple-universal" || f.Metadata.Target != "apple" || f.Metadata.LogoDark == nil || !f.SingleInstance {
 		t.Errorf("factory = %+v", f.Metadata)
 	}
-	masked := string(f.Mask(h.fake.Config()))
+	masked := string(f.Mask(h.Fake.Config()))
 	if strings.Contains(masked, "PRIVATE KEY") || !strings.Contains(masked, `"teamId":"FAKETEAM01"`) {
 		t.Errorf("masked config %s", masked)
 	}

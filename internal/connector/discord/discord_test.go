@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -22,49 +21,12 @@ const (
 var wumpus = connectortest.FakeAccount{ID: "80351110224678912", Email: "wumpus@example.com", EmailVerified: true,
 	Name: "Wumpus", Picture: "https://example.com/wumpus.png"}
 
-type rig struct {
-	up     *connectortest.Upstream
-	client *http.Client // one client, so that connections are reused
-	fake   *connectortest.FakeDiscord
-}
+type harness = connectortest.Harness[*connectortest.FakeDiscord]
 
-func start(t *testing.T, acct connectortest.FakeAccount) rig {
+func newHarness(t *testing.T, acct connectortest.FakeAccount) *harness {
 	t.Helper()
-	up, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return rig{up: up, client: up.Client(), fake: connectortest.NewFakeDiscord(up, acct)}
-}
-
-func (r rig) social(t *testing.T, config json.RawMessage) connector.Social {
-	t.Helper()
-	f := discord.Factory()
-	if err := f.Validate(config); err != nil {
-		t.Fatalf("Validate(%s): %v", config, err)
-	}
-	s, err := f.NewSocial(config, connector.Env{HTTPClient: r.client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func (r rig) authorize(t *testing.T, s connector.Social) connector.Callback {
-	t.Helper()
-	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-2", CodeVerifier: verifier, RedirectURI: redirectURI})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(r.client, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if target != redirectURI {
-		t.Fatalf("Discord sent the browser to %s, want %s", target, redirectURI)
-	}
-	return connector.Callback{Params: params, RedirectURI: redirectURI, CodeVerifier: verifier}
+	return connectortest.NewHarness(t, discord.Factory(), connectortest.NewFakeDiscord, acct,
+		connector.AuthRequest{State: "st-2", CodeVerifier: verifier, RedirectURI: redirectURI})
 }
 
 func upstream(t *testing.T, err error, code string) {
@@ -76,11 +38,11 @@ func upstream(t *testing.T, err error, code string) {
 }
 
 func TestSignIn(t *testing.T) {
-	r := start(t, wumpus)
-	r.fake.RegisterRedirectURI(redirectURI)
-	s := r.social(t, r.fake.Config())
-	cb := r.authorize(t, s)
-	q := r.fake.LastAuthorization()
+	h := newHarness(t, wumpus)
+	h.Fake.RegisterRedirectURI(redirectURI)
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
+	q := h.Fake.LastAuthorization()
 	if q.Get("response_type") != "code" || q.Get("scope") != discord.DefaultScope || q.Get("code_challenge_method") != "S256" {
 		t.Errorf("authorization request = %v", q)
 	}
@@ -88,7 +50,7 @@ func TestSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := discord.AvatarURLPrefix + wumpus.ID + "/" + r.fake.AvatarHash(wumpus) + ".png"
+	want := discord.AvatarURLPrefix + wumpus.ID + "/" + h.Fake.AvatarHash(wumpus) + ".png"
 	if u.ID != wumpus.ID || u.Email != wumpus.Email || u.Name != "Wumpus" || u.Avatar != want {
 		t.Errorf("user = %+v, want avatar %s", u, want)
 	}
@@ -96,7 +58,7 @@ func TestSignIn(t *testing.T) {
 	if err := json.Unmarshal(u.RawData, &raw); err != nil || raw["username"] != "wumpus" {
 		t.Errorf("rawData = %s", u.RawData)
 	}
-	if tr := r.fake.LastTokenRequest(); tr.Get("code_verifier") != verifier || tr.Get("redirect_uri") != redirectURI {
+	if tr := h.Fake.LastTokenRequest(); tr.Get("code_verifier") != verifier || tr.Get("redirect_uri") != redirectURI {
 		t.Errorf("token request = %v", tr)
 	}
 }
@@ -105,9 +67,9 @@ func TestUnverifiedEmailIsLeftOut(t *testing.T) {
 	acct := wumpus
 	acct.EmailVerified = false
 	acct.Name, acct.Picture = "", ""
-	r := start(t, acct)
-	s := r.social(t, r.fake.Config())
-	u, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h := newHarness(t, acct)
+	s := h.Social(nil)
+	u, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +79,11 @@ func TestUnverifiedEmailIsLeftOut(t *testing.T) {
 }
 
 func TestUnregisteredRedirectURI(t *testing.T) {
-	r := start(t, wumpus)
-	r.fake.RegisterRedirectURI("https://elsewhere.example/callback")
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, wumpus)
+	h.Fake.RegisterRedirectURI("https://elsewhere.example/callback")
+	s := h.Social(nil)
 	u, _ := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "s", RedirectURI: redirectURI})
-	_, _, err := connectortest.FollowAuthorization(r.client, u)
+	_, _, err := connectortest.FollowAuthorization(h.Client, u)
 	var ae *connectortest.AuthorizationError
 	if !errors.As(err, &ae) || ae.Status != 400 {
 		t.Fatalf("err = %v, want Discord's error page", err)
@@ -129,24 +91,24 @@ func TestUnregisteredRedirectURI(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	r := start(t, wumpus)
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, wumpus)
+	s := h.Social(nil)
 
-	r.fake.SetFail(connectortest.FailAuthorize)
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(s)
 	upstream(t, err, "access_denied")
 
-	r.fake.SetFail(connectortest.FailToken)
-	_, err = s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err = h.SignIn(s)
 	upstream(t, err, "invalid_grant")
-	r.fake.SetFail(connectortest.FailNone)
+	h.Fake.SetFail(connectortest.FailNone)
 
-	cb := r.authorize(t, s)
+	cb := h.Authorize(s).Callback()
 	cb.CodeVerifier = ""
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(t, err, "invalid_grant")
 
-	cb = r.authorize(t, s)
+	cb = h.Authorize(s).Callback()
 	if _, err := s.UserInfo(context.Background(), cb); err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +116,12 @@ func TestErrors(t *testing.T) {
 	upstream(t, err, "invalid_grant")
 
 	wrong, _ := json.Marshal(map[string]string{"clientId": connectortest.FakeDiscordClientID, "clientSecret": "wrong"})
-	s2, _ := discord.Factory().NewSocial(wrong, connector.Env{HTTPClient: r.client})
-	_, err = s2.UserInfo(context.Background(), r.authorize(t, s2))
+	s2, _ := discord.Factory().NewSocial(wrong, connector.Env{HTTPClient: h.Client})
+	_, err = h.SignIn(s2)
 	upstream(t, err, "invalid_client")
 
-	r.fake.SetAccount(connectortest.FakeAccount{Name: "nobody"})
-	if _, err := s.UserInfo(context.Background(), r.authorize(t, s)); !errors.Is(err, connector.ErrInvalidResponse) {
+	h.Fake.SetAccount(connectortest.FakeAccount{Name: "nobody"})
+	if _, err := h.SignIn(s); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("profile without id: err = %v, want ErrInvalidResponse", err)
 	}
 	if _, err := s.UserInfo(context.Background(), connector.Callback{Params: url.Values{}}); !errors.Is(err, connector.ErrInvalidResponse) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,49 +18,15 @@ const redirectURI = "https://auth.example.com/callback/fb1"
 var zuck = connectortest.FakeAccount{ID: "10160000000000001", Email: "zuck@example.com", EmailVerified: true,
 	Name: "Mark Z", Picture: "https://platform-lookaside.fbsbx.com/platform/profilepic/?asid=10160000000000001"}
 
-type rig struct {
-	up     *connectortest.Upstream
-	client *http.Client // one client, so that connections are reused
-	fake   *connectortest.FakeFacebook
-}
+type harness = connectortest.Harness[*connectortest.FakeFacebook]
 
-func start(t *testing.T, acct connectortest.FakeAccount) rig {
+func newHarness(t *testing.T, acct connectortest.FakeAccount) *harness {
 	t.Helper()
-	up, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return rig{up: up, client: up.Client(), fake: connectortest.NewFakeFacebook(up, acct)}
-}
-
-func (r rig) social(t *testing.T, config json.RawMessage) connector.Social {
-	t.Helper()
-	f := facebook.Factory()
-	if err := f.Validate(config); err != nil {
-		t.Fatalf("Validate(%s): %v", config, err)
-	}
-	s, err := f.NewSocial(config, connector.Env{HTTPClient: r.client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func (r rig) authorize(t *testing.T, s connector.Social) connector.Callback {
-	t.Helper()
-	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-3", CodeVerifier: "unused-by-facebook", RedirectURI: redirectURI})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(r.client, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(target, redirectURI) {
-		t.Fatalf("Facebook sent the browser to %s, want %s", target, redirectURI)
-	}
-	return connector.Callback{Params: params, RedirectURI: redirectURI, CodeVerifier: "unused-by-facebook"}
+	h := connectortest.NewHarness(t, facebook.Factory(), connectortest.NewFakeFacebook, acct,
+		connector.AuthRequest{State: "st-3", CodeVerifier: "unused-by-facebook", RedirectURI: redirectURI})
+	// Facebook appends "#_=_" to the redirect.
+	h.SentBack = func(target string) bool { return strings.HasPrefix(target, redirectURI) }
+	return h
 }
 
 func upstream(t *testing.T, err error, code, inDescription string) {
@@ -73,15 +38,15 @@ func upstream(t *testing.T, err error, code, inDescription string) {
 }
 
 func TestSignIn(t *testing.T) {
-	r := start(t, zuck)
-	r.fake.RegisterRedirectURI(redirectURI)
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, zuck)
+	h.Fake.RegisterRedirectURI(redirectURI)
+	s := h.Social(nil)
 	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-3", RedirectURI: redirectURI})
 	if err != nil || !strings.HasPrefix(u, "https://www.facebook.com/"+facebook.GraphVersion+"/dialog/oauth?") {
 		t.Fatalf("authorization URL = %s, %v", u, err)
 	}
-	cb := r.authorize(t, s)
-	q := r.fake.LastAuthorization()
+	cb := h.Authorize(s).Callback()
+	q := h.Fake.LastAuthorization()
 	if q.Get("client_id") != connectortest.FakeFacebookAppID || q.Get("scope") != facebook.DefaultScope || q.Get("response_type") != "code" {
 		t.Errorf("dialog request = %v", q)
 	}
@@ -96,7 +61,7 @@ func TestSignIn(t *testing.T) {
 	if json.Unmarshal(got.RawData, &raw) != nil || raw["id"] != zuck.ID {
 		t.Errorf("rawData = %s", got.RawData)
 	}
-	if tr := r.fake.LastTokenRequest(); tr.Get("redirect_uri") != redirectURI || tr.Get("code") != cb.Params.Get("code") {
+	if tr := h.Fake.LastTokenRequest(); tr.Get("redirect_uri") != redirectURI || tr.Get("code") != cb.Params.Get("code") {
 		t.Errorf("token request = %v", tr)
 	}
 }
@@ -104,9 +69,9 @@ func TestSignIn(t *testing.T) {
 func TestUnconfirmedEmailIsLeftOut(t *testing.T) {
 	acct := zuck
 	acct.EmailVerified = false
-	r := start(t, acct)
-	s := r.social(t, r.fake.Config())
-	got, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h := newHarness(t, acct)
+	s := h.Social(nil)
+	got, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,24 +81,24 @@ func TestUnconfirmedEmailIsLeftOut(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	r := start(t, zuck)
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, zuck)
+	s := h.Social(nil)
 
-	r.fake.SetFail(connectortest.FailAuthorize)
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(s)
 	upstream(t, err, "access_denied", "Permissions error")
 
-	r.fake.SetFail(connectortest.FailToken)
-	_, err = s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err = h.SignIn(s)
 	upstream(t, err, "OAuthException", "subcode 36007")
-	r.fake.SetFail(connectortest.FailNone)
+	h.Fake.SetFail(connectortest.FailNone)
 
-	cb := r.authorize(t, s)
+	cb := h.Authorize(s).Callback()
 	cb.RedirectURI = redirectURI + "x"
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(t, err, "OAuthException", "identical")
 
-	cb = r.authorize(t, s)
+	cb = h.Authorize(s).Callback()
 	if _, err := s.UserInfo(context.Background(), cb); err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +106,12 @@ func TestErrors(t *testing.T) {
 	upstream(t, err, "OAuthException", "has been used")
 
 	wrong, _ := json.Marshal(map[string]string{"clientId": connectortest.FakeFacebookAppID, "clientSecret": "nope"})
-	s2, _ := facebook.Factory().NewSocial(wrong, connector.Env{HTTPClient: r.client})
-	_, err = s2.UserInfo(context.Background(), r.authorize(t, s2))
+	s2, _ := facebook.Factory().NewSocial(wrong, connector.Env{HTTPClient: h.Client})
+	_, err = h.SignIn(s2)
 	upstream(t, err, "OAuthException", "client secret")
 
-	r.fake.SetAccount(connectortest.FakeAccount{Name: "No Id"})
-	if _, err := s.UserInfo(context.Background(), r.authorize(t, s)); !errors.Is(err, connector.ErrInvalidResponse) {
+	h.Fake.SetAccount(connectortest.FakeAccount{Name: "No Id"})
+	if _, err := h.SignIn(s); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("profile without id: err = %v, want ErrInvalidResponse", err)
 	}
 	if _, err := s.UserInfo(context.Background(), connector.Callback{Params: url.Values{"state": {"x"}}}); !errors.Is(err, connector.ErrInvalidResponse) {

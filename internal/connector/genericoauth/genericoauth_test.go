@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,74 +19,12 @@ const redirectURI = "https://auth.example.com/callback/oa1"
 var ada = connectortest.FakeAccount{ID: "u-1815", Email: "ada@example.com", EmailVerified: true, Name: "Ada Lovelace",
 	Picture: "https://auth.oauth2.example/avatars/ada.png", Phone: "+441234567890"}
 
-type rig struct {
-	up     *connectortest.Upstream
-	client *http.Client // one client, so that connections are reused
-	fake   *connectortest.FakeOAuth2
-}
+type harness = connectortest.Harness[*connectortest.FakeOAuth2]
 
-func start(t *testing.T, acct connectortest.FakeAccount) rig {
+func newHarness(t *testing.T, acct connectortest.FakeAccount) *harness {
 	t.Helper()
-	up, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return rig{up: up, client: up.Client(), fake: connectortest.NewFakeOAuth2(up, acct)}
-}
-
-// config returns the fake's config with changes applied (nil deletes).
-func (r rig) config(t *testing.T, changes map[string]any) json.RawMessage {
-	t.Helper()
-	var c map[string]any
-	if err := json.Unmarshal(r.fake.Config(), &c); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range changes {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	raw, _ := json.Marshal(c)
-	return raw
-}
-
-func (r rig) social(t *testing.T, config json.RawMessage, env connector.Env) connector.Social {
-	t.Helper()
-	f := genericoauth.Factory()
-	if err := f.Validate(config); err != nil {
-		t.Fatalf("Validate(%s): %v", config, err)
-	}
-	env.HTTPClient = r.client
-	s, err := f.NewSocial(config, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func (r rig) authorize(t *testing.T, s connector.Social) connector.Callback {
-	t.Helper()
-	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-6", RedirectURI: redirectURI, CodeVerifier: "v"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(r.client, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if target != redirectURI {
-		t.Fatalf("provider sent the browser to %s, want %s", target, redirectURI)
-	}
-	return connector.Callback{Params: params, RedirectURI: redirectURI}
-}
-
-func (r rig) signIn(t *testing.T, config json.RawMessage) (*connector.SocialUser, error) {
-	t.Helper()
-	s := r.social(t, config, connector.Env{})
-	return s.UserInfo(context.Background(), r.authorize(t, s))
+	return connectortest.NewHarness(t, genericoauth.Factory(), connectortest.NewFakeOAuth2, acct,
+		connector.AuthRequest{State: "st-6", RedirectURI: redirectURI, CodeVerifier: "v"})
 }
 
 func upstream(t *testing.T, err error, code string) {
@@ -99,9 +36,9 @@ func upstream(t *testing.T, err error, code string) {
 }
 
 func TestSignIn(t *testing.T) {
-	r := start(t, ada)
-	r.fake.RegisterRedirectURI(redirectURI)
-	u, err := r.signIn(t, r.fake.Config())
+	h := newHarness(t, ada)
+	h.Fake.RegisterRedirectURI(redirectURI)
+	u, err := h.SignIn(h.Social(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,18 +49,18 @@ func TestSignIn(t *testing.T) {
 	if json.Unmarshal(u.RawData, &raw) != nil || raw["sub"] != ada.ID {
 		t.Errorf("rawData = %s", u.RawData)
 	}
-	q := r.fake.LastAuthorization()
+	q := h.Fake.LastAuthorization()
 	if q.Get("response_type") != "code" || q.Get("client_id") != connectortest.FakeOAuth2ClientID || q.Get("scope") != "profile email" ||
 		q.Get("state") != "st-6" || q.Get("redirect_uri") != redirectURI || q.Has("code_challenge") {
 		t.Errorf("authorization request = %v", q)
 	}
-	if m := r.fake.LastTokenAuthMethod(); m != genericoauth.AuthClientSecretPost {
+	if m := h.Fake.LastTokenAuthMethod(); m != genericoauth.AuthClientSecretPost {
 		t.Errorf("token auth method = %q", m)
 	}
 }
 
 func TestTokenEndpointAuthMethods(t *testing.T) {
-	r := start(t, ada)
+	h := newHarness(t, ada)
 	for _, tc := range []struct{ method, alg string }{
 		{genericoauth.AuthClientSecretBasic, ""},
 		{genericoauth.AuthClientSecretJWT, ""},
@@ -134,41 +71,41 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 		if tc.alg != "" {
 			changes["clientSecretJwtSigningAlgorithm"] = tc.alg
 		}
-		if _, err := r.signIn(t, r.config(t, changes)); err != nil {
+		if _, err := h.SignIn(h.Social(changes)); err != nil {
 			t.Errorf("%s %s: %v", tc.method, tc.alg, err)
 			continue
 		}
-		if got := r.fake.LastTokenAuthMethod(); got != tc.method {
+		if got := h.Fake.LastTokenAuthMethod(); got != tc.method {
 			t.Errorf("fake saw %s, want %s", got, tc.method)
 		}
-		if tr := r.fake.LastTokenRequest(); tr.Has("client_secret") {
+		if tr := h.Fake.LastTokenRequest(); tr.Has("client_secret") {
 			t.Errorf("%s sent the secret in the form", tc.method)
 		}
 	}
 
 	for _, method := range []string{genericoauth.AuthClientSecretBasic, genericoauth.AuthClientSecretJWT, genericoauth.AuthClientSecretPost} {
-		_, err := r.signIn(t, r.config(t, map[string]any{"tokenEndpointAuthMethod": method, "clientSecret": "wrong"}))
+		_, err := h.SignIn(h.Social(map[string]any{"tokenEndpointAuthMethod": method, "clientSecret": "wrong"}))
 		upstream(t, err, "invalid_client")
 	}
 
 	// The assertion's times come from the connector's clock: one from a
 	// day ago has expired.
-	s := r.social(t, r.config(t, map[string]any{"tokenEndpointAuthMethod": genericoauth.AuthClientSecretJWT}),
-		connector.Env{Now: func() time.Time { return time.Now().Add(-24 * time.Hour) }})
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Env.Now = func() time.Time { return time.Now().Add(-24 * time.Hour) }
+	s := h.Social(map[string]any{"tokenEndpointAuthMethod": genericoauth.AuthClientSecretJWT})
+	_, err := h.SignIn(s)
 	upstream(t, err, "invalid_client")
 }
 
 func TestQueryStringTokenAnswers(t *testing.T) {
-	r := start(t, ada)
-	r.fake.SetTokenResponseType("query-string")
+	h := newHarness(t, ada)
+	h.Fake.SetTokenResponseType("query-string")
 	for _, declared := range []string{"query-string", "json"} {
-		if _, err := r.signIn(t, r.config(t, map[string]any{"tokenEndpointResponseType": declared})); err != nil {
+		if _, err := h.SignIn(h.Social(map[string]any{"tokenEndpointResponseType": declared})); err != nil {
 			t.Errorf("form-encoded answer, declared %s: %v", declared, err)
 		}
 	}
-	r.fake.SetTokenResponseType("json")
-	if _, err := r.signIn(t, r.config(t, map[string]any{"tokenEndpointResponseType": "query-string"})); err != nil {
+	h.Fake.SetTokenResponseType("json")
+	if _, err := h.SignIn(h.Social(map[string]any{"tokenEndpointResponseType": "query-string"})); err != nil {
 		t.Errorf("JSON answer, declared query-string: %v", err)
 	}
 }
@@ -176,8 +113,8 @@ func TestQueryStringTokenAnswers(t *testing.T) {
 func TestEmailVerification(t *testing.T) {
 	acct := ada
 	acct.EmailVerified = false
-	r := start(t, acct)
-	u, err := r.signIn(t, r.fake.Config())
+	h := newHarness(t, acct)
+	u, err := h.SignIn(h.Social(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,83 +123,83 @@ func TestEmailVerification(t *testing.T) {
 	}
 
 	explicit := map[string]any{"profileMap": map[string]string{"id": "sub", "email": "emails.0.value", "emailVerified": "emails.0.verified"}}
-	u, err = r.signIn(t, r.config(t, explicit))
+	u, err = h.SignIn(h.Social(explicit))
 	if err != nil || u.Email != "" {
 		t.Errorf("unverified with emailVerified path: %+v, %v", u, err)
 	}
-	r.fake.SetAccount(ada)
-	u, err = r.signIn(t, r.config(t, explicit))
+	h.Fake.SetAccount(ada)
+	u, err = h.SignIn(h.Social(explicit))
 	if err != nil || u.Email != ada.Email {
 		t.Errorf("verified with emailVerified path: %+v, %v", u, err)
 	}
 	// A flag path that leads nowhere vouches for nothing.
-	u, err = r.signIn(t, r.config(t, map[string]any{"profileMap": map[string]string{"id": "sub", "email": "contact.email", "emailVerified": "contact.nope"}}))
+	u, err = h.SignIn(h.Social(map[string]any{"profileMap": map[string]string{"id": "sub", "email": "contact.email", "emailVerified": "contact.nope"}}))
 	if err != nil || u.Email != "" {
 		t.Errorf("missing flag: %+v, %v", u, err)
 	}
 }
 
 func TestProfileMap(t *testing.T) {
-	r := start(t, connectortest.FakeAccount{ID: "12345", Name: "N"})
-	u, err := r.signIn(t, r.config(t, map[string]any{"profileMap": map[string]string{"id": "uid"}}))
+	h := newHarness(t, connectortest.FakeAccount{ID: "12345", Name: "N"})
+	u, err := h.SignIn(h.Social(map[string]any{"profileMap": map[string]string{"id": "uid"}}))
 	if err != nil || u.ID != "12345" {
 		t.Errorf("numeric id: %+v, %v", u, err)
 	}
 	// Logto's default map looks for "id", which this provider lacks.
-	_, err = r.signIn(t, r.config(t, map[string]any{"profileMap": nil}))
+	_, err = h.SignIn(h.Social(map[string]any{"profileMap": nil}))
 	if !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("default profileMap: err = %v, want ErrInvalidResponse", err)
 	}
-	_, err = r.signIn(t, r.config(t, map[string]any{"profileMap": map[string]string{"id": "profile"}}))
+	_, err = h.SignIn(h.Social(map[string]any{"profileMap": map[string]string{"id": "profile"}}))
 	if !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("id mapped to an object: err = %v, want ErrInvalidResponse", err)
 	}
-	r.fake.SetAccount(connectortest.FakeAccount{Name: "no id"})
-	if _, err := r.signIn(t, r.fake.Config()); !errors.Is(err, connector.ErrInvalidResponse) {
+	h.Fake.SetAccount(connectortest.FakeAccount{Name: "no id"})
+	if _, err := h.SignIn(h.Social(nil)); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("profile without id: err = %v, want ErrInvalidResponse", err)
 	}
 }
 
 func TestCustomConfigAndEndpointQuery(t *testing.T) {
-	r := start(t, ada)
-	cfg := r.config(t, map[string]any{
+	h := newHarness(t, ada)
+	cfg := map[string]any{
 		"authorizationEndpoint": "https://" + connectortest.FakeOAuth2Host + "/oauth/authorize?tenant=t1",
 		"customConfig":          map[string]string{"accessType": "offline", "audience": "https://api.example", "state": "hijack", "XMLHttp": "1"},
-	})
-	if _, err := r.signIn(t, cfg); err != nil {
+	}
+	if _, err := h.SignIn(h.Social(cfg)); err != nil {
 		t.Fatal(err)
 	}
-	q := r.fake.LastAuthorization()
+	q := h.Fake.LastAuthorization()
 	if q.Get("tenant") != "t1" || q.Get("access_type") != "offline" || q.Get("audience") != "https://api.example" ||
 		q.Get("xml_http") != "1" || q.Get("state") != "st-6" || q.Has("accessType") {
 		t.Errorf("authorization request = %v", q)
 	}
-	if tr := r.fake.LastTokenRequest(); tr.Get("access_type") != "offline" || tr.Get("audience") != "https://api.example" {
+	if tr := h.Fake.LastTokenRequest(); tr.Get("access_type") != "offline" || tr.Get("audience") != "https://api.example" {
 		t.Errorf("token request = %v", tr)
 	}
 }
 
 func TestErrors(t *testing.T) {
-	r := start(t, ada)
-	s := r.social(t, r.fake.Config(), connector.Env{})
+	h := newHarness(t, ada)
+	s := h.Social(nil)
 
-	r.fake.SetFail(connectortest.FailAuthorize)
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(s)
 	upstream(t, err, "access_denied")
 
-	r.fake.SetFail(connectortest.FailToken)
-	_, err = s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err = h.SignIn(s)
 	upstream(t, err, "invalid_grant")
-	r.fake.SetFail(connectortest.FailNone)
+	h.Fake.SetFail(connectortest.FailNone)
 
-	cb := r.authorize(t, s)
+	cb := h.Authorize(s).Callback()
 	if _, err := s.UserInfo(context.Background(), cb); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(t, err, "invalid_grant")
 
-	cb = r.authorize(t, s)
+	cb = h.Authorize(s).Callback()
 	cb.RedirectURI = "https://auth.example.com/callback/other"
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(t, err, "invalid_grant")
@@ -271,8 +208,8 @@ func TestErrors(t *testing.T) {
 		t.Errorf("callback without code: err = %v, want ErrInvalidResponse", err)
 	}
 
-	bad := r.social(t, r.config(t, map[string]any{"userInfoEndpoint": "https://" + connectortest.FakeOAuth2Host + "/nowhere"}), connector.Env{})
-	_, err = bad.UserInfo(context.Background(), r.authorize(t, bad))
+	bad := h.Social(map[string]any{"userInfoEndpoint": "https://" + connectortest.FakeOAuth2Host + "/nowhere"})
+	_, err = h.SignIn(bad)
 	upstream(t, err, "http_404")
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -23,109 +22,26 @@ const redirectURI = "https://auth.gatehouse.test/callback/conn-oidc"
 var eve = connectortest.FakeAccount{ID: "user-0042", Email: "eve@example.com", EmailVerified: true, Name: "Eve Park",
 	Picture: "https://idp.oidc.example/avatars/eve.png", Phone: "+15555550142"}
 
-type harness struct {
-	t    *testing.T
-	u    *connectortest.Upstream
-	fake *connectortest.FakeOIDC
-	env  connector.Env
-}
+type harness = connectortest.Harness[*connectortest.FakeOIDC]
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	u, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	fake := connectortest.NewFakeOIDC(u, eve)
-	fake.RegisterRedirectURI(redirectURI)
-	return &harness{t: t, u: u, fake: fake, env: connector.Env{HTTPClient: u.Client()}}
-}
-
-// config returns the fake's config with changes applied; a dotted key
-// changes a field of a nested object, a nil value deletes.
-func (h *harness) config(change map[string]any) json.RawMessage {
-	h.t.Helper()
-	var cfg map[string]any
-	if err := json.Unmarshal(h.fake.Config(), &cfg); err != nil {
-		h.t.Fatal(err)
-	}
-	for k, v := range change {
-		m := cfg
-		if parent, field, nested := strings.Cut(k, "."); nested {
-			sub, _ := cfg[parent].(map[string]any)
-			if sub == nil {
-				sub = map[string]any{}
-				cfg[parent] = sub
-			}
-			m, k = sub, field
-		}
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	raw, _ := json.Marshal(cfg)
-	return raw
-}
-
-func (h *harness) social(change map[string]any) connector.Social {
-	h.t.Helper()
-	raw := h.config(change)
-	f := genericoidc.Factory()
-	if err := f.Validate(raw); err != nil {
-		h.t.Fatalf("Validate(%s): %v", raw, err)
-	}
-	s, err := f.NewSocial(raw, h.env)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-type flow struct {
-	req     connector.AuthRequest
-	authURL *url.URL
-	params  url.Values
-}
-
-func (h *harness) authorize(s connector.Social) *flow {
-	h.t.Helper()
-	req := connector.AuthRequest{State: "state-o", Nonce: "nonce-o", CodeVerifier: oauth2.GenerateVerifier(), RedirectURI: redirectURI, Locale: "de"}
-	raw, err := s.AuthorizationURL(context.Background(), req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	au, _ := url.Parse(raw)
-	target, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
-	if err != nil {
-		h.t.Fatalf("authorization: %v", err)
-	}
-	if target != redirectURI {
-		h.t.Fatalf("sent back to %q", target)
-	}
-	return &flow{req: req, authURL: au, params: params}
-}
-
-func (f *flow) callback() connector.Callback {
-	return connector.Callback{Params: f.params, RedirectURI: f.req.RedirectURI, Nonce: f.req.Nonce, CodeVerifier: f.req.CodeVerifier}
-}
-
-func (h *harness) signIn(s connector.Social) (*connector.SocialUser, error) {
-	h.t.Helper()
-	return s.UserInfo(context.Background(), h.authorize(s).callback())
+	h := connectortest.NewHarness(t, genericoidc.Factory(), connectortest.NewFakeOIDC, eve,
+		connector.AuthRequest{State: "state-o", Nonce: "nonce-o", RedirectURI: redirectURI, Locale: "de"})
+	h.NewVerifier = oauth2.GenerateVerifier
+	h.Fake.RegisterRedirectURI(redirectURI)
+	return h
 }
 
 func TestSignIn(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	if got := fl.authURL.Host + fl.authURL.Path; got != "idp.oidc.example/authorize" {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	if got := fl.AuthURL.Host + fl.AuthURL.Path; got != "idp.oidc.example/authorize" {
 		t.Errorf("authorization endpoint %s", got)
 	}
-	q := fl.authURL.Query()
-	sum := sha256.Sum256([]byte(fl.req.CodeVerifier))
+	q := fl.AuthURL.Query()
+	sum := sha256.Sum256([]byte(fl.Req.CodeVerifier))
 	for k, v := range map[string]string{"client_id": "gatehouse-fake-client", "redirect_uri": redirectURI, "response_type": "code",
 		"scope": "openid profile email phone", "state": "state-o", "nonce": "nonce-o", "ui_locales": "de",
 		"code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]), "code_challenge_method": "S256"} {
@@ -133,7 +49,7 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("authorization parameter %s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,21 +75,21 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.method+c.alg, func(t *testing.T) {
 			h := newHarness(t)
-			h.fake.SetTokenEndpointAuthMethod(c.method)
+			h.Fake.SetTokenEndpointAuthMethod(c.method)
 			change := map[string]any{}
 			if c.alg != "" {
 				change["clientSecretJwtSigningAlgorithm"] = c.alg
 			}
-			if _, err := h.signIn(h.social(change)); err != nil {
+			if _, err := h.SignIn(h.Social(change)); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 	t.Run("method the provider does not take", func(t *testing.T) {
 		h := newHarness(t)
-		s := h.social(nil) // client_secret_post
-		h.fake.SetTokenEndpointAuthMethod("client_secret_basic")
-		_, err := h.signIn(s)
+		s := h.Social(nil) // client_secret_post
+		h.Fake.SetTokenEndpointAuthMethod("client_secret_basic")
+		_, err := h.SignIn(s)
 		var ue *connector.UpstreamError
 		if !errors.As(err, &ue) || ue.Code != "invalid_client" {
 			t.Fatalf("err = %v, want invalid_client", err)
@@ -181,8 +97,8 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 	})
 	t.Run("wrong secret in the assertion", func(t *testing.T) {
 		h := newHarness(t)
-		h.fake.SetTokenEndpointAuthMethod("client_secret_jwt")
-		_, err := h.signIn(h.social(map[string]any{"clientSecret": strings.Repeat("x", 40)}))
+		h.Fake.SetTokenEndpointAuthMethod("client_secret_jwt")
+		_, err := h.SignIn(h.Social(map[string]any{"clientSecret": strings.Repeat("x", 40)}))
 		var ue *connector.UpstreamError
 		if !errors.As(err, &ue) || ue.Code != "invalid_client" {
 			t.Fatalf("err = %v, want invalid_client", err)
@@ -192,15 +108,15 @@ func TestTokenEndpointAuthMethods(t *testing.T) {
 
 func TestAuthRequestOptionsAndCustomConfig(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(map[string]any{
+	s := h.Social(map[string]any{
 		"authRequestOptionalConfig": map[string]any{"responseMode": "form_post", "prompt": "login consent",
 			"loginHint": "eve@example.com", "maxAge": "600", "uiLocales": "fr-CA", "acrValues": "urn:mace:incommon:iap:silver", "display": "page"},
 		// Logto snake_cases the keys; Gatehouse's own parameters win.
 		"customConfig": map[string]any{"accessType": "offline", "audience": "https://api.example", "state": "forged",
 			"redirectUri": "https://evil.example/cb", "code": "forged", "grantType": "password"},
 	})
-	fl := h.authorize(s) // form_post: FollowAuthorization reads the posted form
-	q := fl.authURL.Query()
+	fl := h.Authorize(s) // form_post: FollowAuthorization reads the posted form
+	q := fl.AuthURL.Query()
 	for k, v := range map[string]string{"response_mode": "form_post", "prompt": "login consent", "login_hint": "eve@example.com",
 		"max_age": "600", "ui_locales": "fr-CA", "acr_values": "urn:mace:incommon:iap:silver", "display": "page",
 		"access_type": "offline", "audience": "https://api.example", "state": "state-o", "redirect_uri": redirectURI} {
@@ -208,10 +124,10 @@ func TestAuthRequestOptionsAndCustomConfig(t *testing.T) {
 			t.Errorf("authorization parameter %s = %q, want %q", k, q[k], v)
 		}
 	}
-	if fl.params.Get("code") == "" || fl.params.Get("state") != "state-o" {
-		t.Fatalf("posted form %v", fl.params)
+	if fl.Params.Get("code") == "" || fl.Params.Get("state") != "state-o" {
+		t.Fatalf("posted form %v", fl.Params)
 	}
-	if _, err := s.UserInfo(context.Background(), fl.callback()); err != nil {
+	if _, err := s.UserInfo(context.Background(), fl.Callback()); err != nil {
 		t.Fatalf("customConfig must not replace code or grant_type: %v", err)
 	}
 }
@@ -237,10 +153,10 @@ func TestEmail(t *testing.T) {
 			h := newHarness(t)
 			acct := eve
 			acct.EmailVerified = c.verified
-			h.fake.SetAccount(acct)
-			h.fake.SetStringBooleans(c.strs)
-			h.fake.OmitEmailVerified(c.omit)
-			u, err := h.signIn(h.social(map[string]any{"acceptStringTypedBooleanClaims": c.acceptStrings, "trustUnverifiedEmail": c.trustMiss}))
+			h.Fake.SetAccount(acct)
+			h.Fake.SetStringBooleans(c.strs)
+			h.Fake.OmitEmailVerified(c.omit)
+			u, err := h.SignIn(h.Social(map[string]any{"acceptStringTypedBooleanClaims": c.acceptStrings, "trustUnverifiedEmail": c.trustMiss}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +169,7 @@ func TestEmail(t *testing.T) {
 
 func TestIDTokenVerificationConfig(t *testing.T) {
 	later := func(d time.Duration) func(h *harness) {
-		return func(h *harness) { h.env.Now = func() time.Time { return time.Now().Add(d) } }
+		return func(h *harness) { h.Env.Now = func() time.Time { return time.Now().Add(d) } }
 	}
 	cases := []struct {
 		name   string
@@ -286,7 +202,7 @@ func TestIDTokenVerificationConfig(t *testing.T) {
 			if c.setup != nil {
 				c.setup(h)
 			}
-			u, err := h.signIn(h.social(c.change))
+			u, err := h.SignIn(h.Social(c.change))
 			if c.reason == "" {
 				if err != nil || u.ID != eve.ID {
 					t.Fatalf("user %+v, err %v", u, err)
@@ -310,8 +226,8 @@ func TestProviderErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		h := newHarness(t)
-		h.fake.SetFail(c.fail)
-		_, err := h.signIn(h.social(nil))
+		h.Fake.SetFail(c.fail)
+		_, err := h.SignIn(h.Social(nil))
 		var ue *connector.UpstreamError
 		if !errors.As(err, &ue) || ue.Code != c.code {
 			t.Errorf("fail mode %d: err = %v, want %s", c.fail, err, c.code)
@@ -321,8 +237,8 @@ func TestProviderErrors(t *testing.T) {
 
 func TestPKCEVerifierSent(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	cb := h.authorize(s).callback()
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
 	cb.CodeVerifier = oauth2.GenerateVerifier()
 	_, err := s.UserInfo(context.Background(), cb)
 	var ue *connector.UpstreamError
@@ -343,8 +259,8 @@ func TestUntrustworthyIDTokens(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			c.setup(h.fake)
-			u, err := h.signIn(h.social(nil))
+			c.setup(h.Fake)
+			u, err := h.SignIn(h.Social(nil))
 			if !errors.Is(err, connector.ErrInvalidResponse) || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("user %+v, err = %v, want ErrInvalidResponse about %s", u, err, c.reason)
 			}
@@ -385,7 +301,7 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"customConfig": map[string]any{"resource": 1}}, "customConfig"},
 	}
 	for _, c := range cases {
-		raw := h.config(c.change)
+		raw := h.Config(c.change)
 		err := genericoidc.Factory().Validate(raw)
 		var ce *connector.ConfigError
 		if !errors.As(err, &ce) || ce.Field != c.field {
@@ -399,7 +315,7 @@ func TestValidate(t *testing.T) {
 			"idTokenVerificationConfig.maxTokenAge": 3600, "idTokenVerificationConfig.crit": map[string]any{"b64": true},
 			"idTokenVerificationConfig.currentDate": "2024-01-01T00:00:00Z", "customConfig": map[string]any{"resource": "x"}},
 	} {
-		if err := genericoidc.Factory().Validate(h.config(change)); err != nil {
+		if err := genericoidc.Factory().Validate(h.Config(change)); err != nil {
 			t.Errorf("Validate(%v) = %v", change, err)
 		}
 	}

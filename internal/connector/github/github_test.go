@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -22,60 +21,22 @@ const (
 var mona = connectortest.FakeAccount{ID: "583231", Email: "mona@example.com", EmailVerified: true,
 	Name: "Mona Lisa", Picture: "https://avatars.githubusercontent.com/u/583231?v=4"}
 
-type rig struct {
-	up     *connectortest.Upstream
-	client *http.Client // one client, so that connections are reused
-	fake   *connectortest.FakeGitHub
-}
+type harness = connectortest.Harness[*connectortest.FakeGitHub]
 
-func start(t *testing.T, acct connectortest.FakeAccount) rig {
+func newHarness(t *testing.T, acct connectortest.FakeAccount) *harness {
 	t.Helper()
-	up, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return rig{up: up, client: up.Client(), fake: connectortest.NewFakeGitHub(up, acct)}
-}
-
-func (r rig) social(t *testing.T, config json.RawMessage) connector.Social {
-	t.Helper()
-	f := github.Factory()
-	if err := f.Validate(config); err != nil {
-		t.Fatalf("Validate(%s): %v", config, err)
-	}
-	s, err := f.NewSocial(config, connector.Env{HTTPClient: r.client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// authorize goes through GitHub's consent page and returns the callback.
-func (r rig) authorize(t *testing.T, s connector.Social) connector.Callback {
-	t.Helper()
-	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-1", CodeVerifier: verifier, RedirectURI: redirectURI})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(r.client, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if target != redirectURI {
-		t.Fatalf("GitHub sent the browser to %s, want %s", target, redirectURI)
-	}
-	return connector.Callback{Params: params, RedirectURI: redirectURI, CodeVerifier: verifier}
+	return connectortest.NewHarness(t, github.Factory(), connectortest.NewFakeGitHub, acct,
+		connector.AuthRequest{State: "st-1", CodeVerifier: verifier, RedirectURI: redirectURI})
 }
 
 func TestSignIn(t *testing.T) {
-	r := start(t, mona)
-	s := r.social(t, r.fake.Config())
-	cb := r.authorize(t, s)
+	h := newHarness(t, mona)
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
 	if cb.Params.Get("state") != "st-1" {
 		t.Errorf("state = %q", cb.Params.Get("state"))
 	}
-	q := r.fake.LastAuthorization()
+	q := h.Fake.LastAuthorization()
 	if q.Get("client_id") != connectortest.FakeGitHubClientID || q.Get("code_challenge_method") != "S256" ||
 		q.Get("code_challenge") == "" || q.Get("scope") != github.DefaultScope || q.Get("redirect_uri") != redirectURI {
 		t.Errorf("authorization request = %v", q)
@@ -84,7 +45,7 @@ func TestSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := r.fake.LastTokenRequest(); tr.Get("code_verifier") != verifier {
+	if tr := h.Fake.LastTokenRequest(); tr.Get("code_verifier") != verifier {
 		t.Errorf("token request carried code_verifier %q", tr.Get("code_verifier"))
 	}
 	if u.ID != "583231" || u.Email != mona.Email || u.Name != mona.Name || u.Avatar != mona.Picture {
@@ -103,9 +64,9 @@ func TestUnverifiedPrimaryEmailIsLeftOut(t *testing.T) {
 	acct := mona
 	acct.EmailVerified = false
 	acct.Name = ""
-	r := start(t, acct)
-	s := r.social(t, r.fake.Config())
-	u, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h := newHarness(t, acct)
+	s := h.Social(nil)
+	u, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,29 +81,25 @@ func TestUnverifiedPrimaryEmailIsLeftOut(t *testing.T) {
 }
 
 func TestWithoutEmailScope(t *testing.T) {
-	r := start(t, mona)
-	var cfg map[string]string
-	json.Unmarshal(r.fake.Config(), &cfg)
-	cfg["scope"] = "read:user"
-	raw, _ := json.Marshal(cfg)
-	s := r.social(t, raw)
-	u, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h := newHarness(t, mona)
+	s := h.Social(map[string]any{"scope": "read:user"})
+	u, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.ID != "583231" || u.Email != "" {
 		t.Errorf("user = %+v, want the id and no email", u)
 	}
-	if got := r.fake.LastAuthorization().Get("scope"); got != "read:user" {
+	if got := h.Fake.LastAuthorization().Get("scope"); got != "read:user" {
 		t.Errorf("scope sent = %q", got)
 	}
 }
 
 func TestAccessDenied(t *testing.T) {
-	r := start(t, mona)
-	r.fake.SetFail(connectortest.FailAuthorize)
-	s := r.social(t, r.fake.Config())
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h := newHarness(t, mona)
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	s := h.Social(nil)
+	_, err := h.SignIn(s)
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "access_denied" {
 		t.Fatalf("err = %v, want access_denied", err)
@@ -150,8 +107,8 @@ func TestAccessDenied(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
-	r := start(t, mona)
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, mona)
+	s := h.Social(nil)
 	upstream := func(err error, code string) {
 		t.Helper()
 		var ue *connector.UpstreamError
@@ -160,22 +117,22 @@ func TestTokenErrors(t *testing.T) {
 		}
 	}
 
-	r.fake.SetFail(connectortest.FailToken)
-	_, err := s.UserInfo(context.Background(), r.authorize(t, s))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err := h.SignIn(s)
 	upstream(err, "bad_verification_code")
-	r.fake.SetFail(connectortest.FailNone)
+	h.Fake.SetFail(connectortest.FailNone)
 
-	cb := r.authorize(t, s)
+	cb := h.Authorize(s).Callback()
 	cb.CodeVerifier = "another-verifier-of-sufficient-length-0123456789"
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(err, "bad_verification_code")
 
-	cb = r.authorize(t, s)
+	cb = h.Authorize(s).Callback()
 	cb.RedirectURI = "https://auth.example.com/callback/other"
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(err, "redirect_uri_mismatch")
 
-	cb = r.authorize(t, s)
+	cb = h.Authorize(s).Callback()
 	if _, err := s.UserInfo(context.Background(), cb); err != nil {
 		t.Fatal(err)
 	}
@@ -184,19 +141,19 @@ func TestTokenErrors(t *testing.T) {
 
 	bad := github.Factory()
 	wrong, _ := json.Marshal(map[string]string{"clientId": connectortest.FakeGitHubClientID, "clientSecret": "not-the-secret"})
-	s2, _ := bad.NewSocial(wrong, connector.Env{HTTPClient: r.client})
-	_, err = s2.UserInfo(context.Background(), r.authorize(t, s2))
+	s2, _ := bad.NewSocial(wrong, connector.Env{HTTPClient: h.Client})
+	_, err = h.SignIn(s2)
 	upstream(err, "incorrect_client_credentials")
 }
 
 func TestInvalidResponses(t *testing.T) {
-	r := start(t, connectortest.FakeAccount{Name: "No Id"})
-	s := r.social(t, r.fake.Config())
-	if _, err := s.UserInfo(context.Background(), r.authorize(t, s)); !errors.Is(err, connector.ErrInvalidResponse) {
+	h := newHarness(t, connectortest.FakeAccount{Name: "No Id"})
+	s := h.Social(nil)
+	if _, err := h.SignIn(s); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("profile without id: err = %v, want ErrInvalidResponse", err)
 	}
-	r.fake.SetAccount(connectortest.FakeAccount{ID: "not-a-number"})
-	if _, err := s.UserInfo(context.Background(), r.authorize(t, s)); !errors.Is(err, connector.ErrInvalidResponse) {
+	h.Fake.SetAccount(connectortest.FakeAccount{ID: "not-a-number"})
+	if _, err := h.SignIn(s); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("non-numeric id: err = %v, want ErrInvalidResponse", err)
 	}
 	_, err := s.UserInfo(context.Background(), connector.Callback{Params: url.Values{"state": {"st-1"}}, RedirectURI: redirectURI})
@@ -248,8 +205,8 @@ func TestAuthorizationURLNeedsStateAndRedirect(t *testing.T) {
 // TestConcurrentSignIns runs sign-ins of different people at once against
 // one connector and one fake, for the race detector.
 func TestConcurrentSignIns(t *testing.T) {
-	r := start(t, mona)
-	s := r.social(t, r.fake.Config())
+	h := newHarness(t, mona)
+	s := h.Social(nil)
 	errs := make(chan error, 16)
 	for i := 0; i < cap(errs); i++ {
 		go func() {
@@ -258,7 +215,7 @@ func TestConcurrentSignIns(t *testing.T) {
 				errs <- err
 				return
 			}
-			_, params, err := connectortest.FollowAuthorization(r.client, u)
+			_, params, err := connectortest.FollowAuthorization(h.Client, u)
 			if err != nil {
 				errs <- err
 				return

@@ -25,98 +25,29 @@ const redirectURI = "https://auth.gatehouse.test/callback/conn-google"
 var ann = connectortest.FakeAccount{ID: "109876543210987654321", Email: "ann@example.com", EmailVerified: true,
 	Name: "Ann Lee", Picture: "https://lh3.googleusercontent.com/a/ann"}
 
-type harness struct {
-	t    *testing.T
-	u    *connectortest.Upstream
-	fake *connectortest.FakeGoogle
-	env  connector.Env
-}
+type harness = connectortest.Harness[*connectortest.FakeGoogle]
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	u, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	fake := connectortest.NewFakeGoogle(u, ann)
-	fake.RegisterRedirectURI(redirectURI)
-	return &harness{t: t, u: u, fake: fake, env: connector.Env{HTTPClient: u.Client()}}
-}
-
-// social builds the connector from the fake's config with changes applied.
-func (h *harness) social(change map[string]any) connector.Social {
-	h.t.Helper()
-	var cfg map[string]any
-	if err := json.Unmarshal(h.fake.Config(), &cfg); err != nil {
-		h.t.Fatal(err)
-	}
-	for k, v := range change {
-		cfg[k] = v
-	}
-	raw, _ := json.Marshal(cfg)
-	f := google.Factory()
-	if err := f.Validate(raw); err != nil {
-		h.t.Fatalf("Validate(%s): %v", raw, err)
-	}
-	s, err := f.NewSocial(raw, h.env)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-type flow struct {
-	req     connector.AuthRequest
-	authURL *url.URL
-	params  url.Values
-}
-
-// authorize runs the browser's part: the authorization URL, the fake's
-// redirect back to the callback.
-func (h *harness) authorize(s connector.Social) *flow {
-	h.t.Helper()
-	req := connector.AuthRequest{State: "state-" + h.t.Name(), Nonce: "nonce-" + h.t.Name(),
-		CodeVerifier: oauth2.GenerateVerifier(), RedirectURI: redirectURI, Locale: "fr"}
-	raw, err := s.AuthorizationURL(context.Background(), req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	au, err := url.Parse(raw)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
-	if err != nil {
-		h.t.Fatalf("authorization: %v", err)
-	}
-	if target != redirectURI {
-		h.t.Fatalf("sent back to %q, want %q", target, redirectURI)
-	}
-	return &flow{req: req, authURL: au, params: params}
-}
-
-func (f *flow) callback() connector.Callback {
-	return connector.Callback{Params: f.params, RedirectURI: f.req.RedirectURI, Nonce: f.req.Nonce, CodeVerifier: f.req.CodeVerifier}
-}
-
-func (h *harness) signIn(s connector.Social) (*connector.SocialUser, error) {
-	h.t.Helper()
-	return s.UserInfo(context.Background(), h.authorize(s).callback())
+	h := connectortest.NewHarness(t, google.Factory(), connectortest.NewFakeGoogle, ann,
+		connector.AuthRequest{State: "state-" + t.Name(), Nonce: "nonce-" + t.Name(), RedirectURI: redirectURI, Locale: "fr"})
+	h.NewVerifier = oauth2.GenerateVerifier
+	h.Fake.RegisterRedirectURI(redirectURI)
+	return h
 }
 
 func TestSignIn(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	q := fl.authURL.Query()
-	if got := fl.authURL.Scheme + "://" + fl.authURL.Host + fl.authURL.Path; got != "https://accounts.google.com/o/oauth2/v2/auth" {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	q := fl.AuthURL.Query()
+	if got := fl.AuthURL.Scheme + "://" + fl.AuthURL.Host + fl.AuthURL.Path; got != "https://accounts.google.com/o/oauth2/v2/auth" {
 		t.Errorf("authorization endpoint %s", got)
 	}
-	sum := sha256.Sum256([]byte(fl.req.CodeVerifier))
+	sum := sha256.Sum256([]byte(fl.Req.CodeVerifier))
 	want := map[string]string{
-		"client_id": h.fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code", "state": fl.req.State,
-		"nonce": fl.req.Nonce, "code_challenge_method": "S256", "code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]),
+		"client_id": h.Fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code", "state": fl.Req.State,
+		"nonce": fl.Req.Nonce, "code_challenge_method": "S256", "code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]),
 		"scope": "openid profile email", "hl": "fr",
 	}
 	for k, v := range want {
@@ -129,10 +60,10 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("unconfigured parameter %s = %q sent", k, q.Get(k))
 		}
 	}
-	if fl.params.Get("state") != fl.req.State {
-		t.Errorf("state came back as %q", fl.params.Get("state"))
+	if fl.Params.Get("state") != fl.Req.State {
+		t.Errorf("state came back as %q", fl.Params.Get("state"))
 	}
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +80,7 @@ func TestSignIn(t *testing.T) {
 // busy server (run with -race).
 func TestConcurrentSignIns(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
+	s := h.Social(nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for i := 0; i < 16; i++ {
@@ -163,7 +94,7 @@ func TestConcurrentSignIns(t *testing.T) {
 				errs <- err
 				return
 			}
-			_, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
+			_, params, err := connectortest.FollowAuthorization(h.Upstream.Client(), raw)
 			if err != nil {
 				errs <- err
 				return
@@ -187,22 +118,22 @@ func TestConcurrentSignIns(t *testing.T) {
 
 func TestScopeAlwaysHasOpenID(t *testing.T) {
 	h := newHarness(t)
-	fl := h.authorize(h.social(map[string]any{"scope": "email profile"}))
-	if got := fl.authURL.Query().Get("scope"); got != "email profile openid" {
+	fl := h.Authorize(h.Social(map[string]any{"scope": "email profile"}))
+	if got := fl.AuthURL.Query().Get("scope"); got != "email profile openid" {
 		t.Errorf("scope = %q", got)
 	}
 }
 
 func TestOptions(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(map[string]any{"prompts": []string{"consent", "select_account"}, "offlineAccess": true, "hostedDomain": "Example.com"})
-	h.fake.SetHostedDomain("example.com")
-	fl := h.authorize(s)
-	q := fl.authURL.Query()
+	s := h.Social(map[string]any{"prompts": []string{"consent", "select_account"}, "offlineAccess": true, "hostedDomain": "Example.com"})
+	h.Fake.SetHostedDomain("example.com")
+	fl := h.Authorize(s)
+	q := fl.AuthURL.Query()
 	if q.Get("prompt") != "consent select_account" || q.Get("access_type") != "offline" || q.Get("hd") != "example.com" {
 		t.Errorf("prompt=%q access_type=%q hd=%q", q.Get("prompt"), q.Get("access_type"), q.Get("hd"))
 	}
-	if _, err := s.UserInfo(context.Background(), fl.callback()); err != nil {
+	if _, err := s.UserInfo(context.Background(), fl.Callback()); err != nil {
 		t.Fatalf("account of the hosted domain: %v", err)
 	}
 }
@@ -223,8 +154,8 @@ func TestHostedDomain(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.config+"/"+c.account, func(t *testing.T) {
 			h := newHarness(t)
-			h.fake.SetHostedDomain(c.account)
-			_, err := h.signIn(h.social(map[string]any{"hostedDomain": c.config}))
+			h.Fake.SetHostedDomain(c.account)
+			_, err := h.SignIn(h.Social(map[string]any{"hostedDomain": c.config}))
 			if c.ok {
 				if err != nil {
 					t.Fatal(err)
@@ -243,8 +174,8 @@ func TestUnverifiedEmailLeftOut(t *testing.T) {
 	h := newHarness(t)
 	acct := ann
 	acct.EmailVerified = false
-	h.fake.SetAccount(acct)
-	u, err := h.signIn(h.social(nil))
+	h.Fake.SetAccount(acct)
+	u, err := h.SignIn(h.Social(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +186,8 @@ func TestUnverifiedEmailLeftOut(t *testing.T) {
 
 func TestCallbackError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailAuthorize)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "access_denied" {
 		t.Fatalf("err = %v, want access_denied", err)
@@ -265,17 +196,17 @@ func TestCallbackError(t *testing.T) {
 
 func TestWrongStateIsTheCallersToCheck(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailWrongState)
-	fl := h.authorize(h.social(nil))
-	if fl.params.Get("state") == fl.req.State {
+	h.Fake.SetFail(connectortest.FailWrongState)
+	fl := h.Authorize(h.Social(nil))
+	if fl.Params.Get("state") == fl.Req.State {
 		t.Fatal("the fake sent the right state back")
 	}
 }
 
 func TestTokenError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailToken)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "invalid_grant" {
 		t.Fatalf("err = %v, want invalid_grant", err)
@@ -284,7 +215,7 @@ func TestTokenError(t *testing.T) {
 
 func TestWrongClientSecret(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.signIn(h.social(map[string]any{"clientSecret": "GOCSPX-not-the-secret"}))
+	_, err := h.SignIn(h.Social(map[string]any{"clientSecret": "GOCSPX-not-the-secret"}))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "invalid_client" {
 		t.Fatalf("err = %v, want invalid_client", err)
@@ -296,9 +227,9 @@ func TestWrongClientSecret(t *testing.T) {
 
 func TestPKCEVerifierSent(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	cb := fl.callback()
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	cb := fl.Callback()
 	cb.CodeVerifier = oauth2.GenerateVerifier()
 	_, err := s.UserInfo(context.Background(), cb)
 	var ue *connector.UpstreamError
@@ -309,12 +240,12 @@ func TestPKCEVerifierSent(t *testing.T) {
 
 func TestCodeWorksOnce(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	if _, err := s.UserInfo(context.Background(), fl.callback()); err != nil {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	if _, err := s.UserInfo(context.Background(), fl.Callback()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.UserInfo(context.Background(), fl.callback())
+	_, err := s.UserInfo(context.Background(), fl.Callback())
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "invalid_grant" {
 		t.Fatalf("replayed code: err = %v, want invalid_grant", err)
@@ -323,18 +254,18 @@ func TestCodeWorksOnce(t *testing.T) {
 
 func TestUntrustworthyIDTokens(t *testing.T) {
 	cases := map[string]func(h *harness){
-		"wrong nonce":    func(h *harness) { h.fake.SetFail(connectortest.FailWrongNonce) },
-		"bad signature":  func(h *harness) { h.fake.SetFail(connectortest.FailBadSignature) },
-		"wrong audience": func(h *harness) { h.fake.SetAudience("someone-else.apps.googleusercontent.com") },
+		"wrong nonce":    func(h *harness) { h.Fake.SetFail(connectortest.FailWrongNonce) },
+		"bad signature":  func(h *harness) { h.Fake.SetFail(connectortest.FailBadSignature) },
+		"wrong audience": func(h *harness) { h.Fake.SetAudience("someone-else.apps.googleusercontent.com") },
 		"expired": func(h *harness) {
-			h.env.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+			h.Env.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 		},
 	}
 	for name, setup := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			setup(h)
-			u, err := h.signIn(h.social(nil))
+			u, err := h.SignIn(h.Social(nil))
 			if !errors.Is(err, connector.ErrInvalidResponse) {
 				t.Fatalf("user %+v, err = %v, want ErrInvalidResponse", u, err)
 			}
@@ -344,7 +275,7 @@ func TestUntrustworthyIDTokens(t *testing.T) {
 
 func TestMissingCode(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.social(nil).UserInfo(context.Background(), connector.Callback{Params: url.Values{"state": {"s"}}, RedirectURI: redirectURI})
+	_, err := h.Social(nil).UserInfo(context.Background(), connector.Callback{Params: url.Values{"state": {"s"}}, RedirectURI: redirectURI})
 	if !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Fatalf("err = %v", err)
 	}
@@ -352,12 +283,12 @@ func TestMissingCode(t *testing.T) {
 
 func TestUnregisteredRedirectURI(t *testing.T) {
 	h := newHarness(t)
-	raw, err := h.social(nil).AuthorizationURL(context.Background(), connector.AuthRequest{State: "s", Nonce: "n",
+	raw, err := h.Social(nil).AuthorizationURL(context.Background(), connector.AuthRequest{State: "s", Nonce: "n",
 		RedirectURI: "https://auth.gatehouse.test/callback/another"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = connectortest.FollowAuthorization(h.u.Client(), raw)
+	_, _, err = connectortest.FollowAuthorization(h.Upstream.Client(), raw)
 	var ae *connectortest.AuthorizationError
 	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(ae.Body, "redirect_uri_mismatch") {
 		t.Fatalf("err = %v, want a redirect_uri_mismatch page", err)

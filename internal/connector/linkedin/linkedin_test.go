@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -18,93 +17,31 @@ const redirectURI = "https://auth.gatehouse.test/callback/conn-linkedin"
 var di = connectortest.FakeAccount{ID: "782bbtaQ", Email: "di@example.com", EmailVerified: true, Name: "Di Ortiz",
 	Picture: "https://media.licdn.com/dms/image/di"}
 
-type harness struct {
-	t    *testing.T
-	u    *connectortest.Upstream
-	fake *connectortest.FakeLinkedIn
-}
+type harness = connectortest.Harness[*connectortest.FakeLinkedIn]
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	u, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	fake := connectortest.NewFakeLinkedIn(u, di)
-	fake.RegisterRedirectURI(redirectURI)
-	return &harness{t: t, u: u, fake: fake}
-}
-
-func (h *harness) social(change map[string]any) connector.Social {
-	h.t.Helper()
-	var cfg map[string]any
-	if err := json.Unmarshal(h.fake.Config(), &cfg); err != nil {
-		h.t.Fatal(err)
-	}
-	for k, v := range change {
-		cfg[k] = v
-	}
-	raw, _ := json.Marshal(cfg)
-	f := linkedin.Factory()
-	if err := f.Validate(raw); err != nil {
-		h.t.Fatalf("Validate(%s): %v", raw, err)
-	}
-	s, err := f.NewSocial(raw, connector.Env{HTTPClient: h.u.Client()})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-type flow struct {
-	req     connector.AuthRequest
-	authURL *url.URL
-	params  url.Values
-}
-
-func (h *harness) authorize(s connector.Social) *flow {
-	h.t.Helper()
-	req := connector.AuthRequest{State: "state-l", Nonce: "nonce-l", CodeVerifier: "verifier-l-0123456789012345678901234567890123", RedirectURI: redirectURI}
-	raw, err := s.AuthorizationURL(context.Background(), req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	au, _ := url.Parse(raw)
-	target, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
-	if err != nil {
-		h.t.Fatalf("authorization: %v", err)
-	}
-	if target != redirectURI {
-		h.t.Fatalf("sent back to %q", target)
-	}
-	return &flow{req: req, authURL: au, params: params}
-}
-
-func (f *flow) callback() connector.Callback {
-	return connector.Callback{Params: f.params, RedirectURI: f.req.RedirectURI, Nonce: f.req.Nonce, CodeVerifier: f.req.CodeVerifier}
-}
-
-func (h *harness) signIn(s connector.Social) (*connector.SocialUser, error) {
-	h.t.Helper()
-	return s.UserInfo(context.Background(), h.authorize(s).callback())
+	h := connectortest.NewHarness(t, linkedin.Factory(), connectortest.NewFakeLinkedIn, di,
+		connector.AuthRequest{State: "state-l", Nonce: "nonce-l", CodeVerifier: "verifier-l-0123456789012345678901234567890123", RedirectURI: redirectURI})
+	h.Fake.RegisterRedirectURI(redirectURI)
+	return h
 }
 
 func TestSignIn(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	if got := fl.authURL.Host + fl.authURL.Path; got != "www.linkedin.com/oauth/v2/authorization" {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	if got := fl.AuthURL.Host + fl.AuthURL.Path; got != "www.linkedin.com/oauth/v2/authorization" {
 		t.Errorf("authorization endpoint %s", got)
 	}
-	q := fl.authURL.Query()
-	for k, v := range map[string]string{"client_id": h.fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code",
+	q := fl.AuthURL.Query()
+	for k, v := range map[string]string{"client_id": h.Fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code",
 		"scope": "openid profile email", "state": "state-l", "nonce": "nonce-l"} {
 		if q.Get(k) != v {
 			t.Errorf("authorization parameter %s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +56,8 @@ func TestSignIn(t *testing.T) {
 
 func TestScopeKeepsOpenID(t *testing.T) {
 	h := newHarness(t)
-	fl := h.authorize(h.social(map[string]any{"scope": "profile email"}))
-	if got := fl.authURL.Query().Get("scope"); got != "profile email openid" {
+	fl := h.Authorize(h.Social(map[string]any{"scope": "profile email"}))
+	if got := fl.AuthURL.Query().Get("scope"); got != "profile email openid" {
 		t.Errorf("scope = %q", got)
 	}
 }
@@ -129,8 +66,8 @@ func TestUnverifiedEmailLeftOut(t *testing.T) {
 	h := newHarness(t)
 	acct := di
 	acct.EmailVerified = false
-	h.fake.SetAccount(acct)
-	u, err := h.signIn(h.social(nil))
+	h.Fake.SetAccount(acct)
+	u, err := h.SignIn(h.Social(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +78,8 @@ func TestUnverifiedEmailLeftOut(t *testing.T) {
 
 func TestCallbackError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailAuthorize)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "user_cancelled_authorize" {
 		t.Fatalf("err = %v, want user_cancelled_authorize", err)
@@ -157,17 +94,17 @@ func TestTokenErrors(t *testing.T) {
 		secret string
 	}{
 		{"code refused", func(h *harness) connector.Social {
-			h.fake.SetFail(connectortest.FailToken)
-			return h.social(nil)
+			h.Fake.SetFail(connectortest.FailToken)
+			return h.Social(nil)
 		}, "invalid_request", ""},
 		{"wrong secret", func(h *harness) connector.Social {
-			return h.social(map[string]any{"clientSecret": "WPL_AP1.wrong-secret"})
+			return h.Social(map[string]any{"clientSecret": "WPL_AP1.wrong-secret"})
 		}, "invalid_client", "WPL_AP1.wrong-secret"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			_, err := h.signIn(c.setup(h))
+			_, err := h.SignIn(c.setup(h))
 			var ue *connector.UpstreamError
 			if !errors.As(err, &ue) || ue.Code != c.code {
 				t.Fatalf("err = %v, want %s", err, c.code)
@@ -191,8 +128,8 @@ func TestUntrustworthyIDTokens(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			c.setup(h.fake)
-			u, err := h.signIn(h.social(nil))
+			c.setup(h.Fake)
+			u, err := h.SignIn(h.Social(nil))
 			if !errors.Is(err, connector.ErrInvalidResponse) || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("user %+v, err = %v, want ErrInvalidResponse about %s", u, err, c.reason)
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -24,89 +23,28 @@ const (
 
 var bo = connectortest.FakeAccount{ID: "6c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f", Email: "bo@contoso.example", EmailVerified: true, Name: "Bo Chen"}
 
-type harness struct {
-	t    *testing.T
-	u    *connectortest.Upstream
-	fake *connectortest.FakeMicrosoft
-}
+type harness = connectortest.Harness[*connectortest.FakeMicrosoft]
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	u, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(u.Close)
-	fake := connectortest.NewFakeMicrosoft(u, bo)
-	fake.RegisterRedirectURI(redirectURI)
-	return &harness{t: t, u: u, fake: fake}
-}
-
-func (h *harness) social(change map[string]any) connector.Social {
-	h.t.Helper()
-	var cfg map[string]any
-	if err := json.Unmarshal(h.fake.Config(), &cfg); err != nil {
-		h.t.Fatal(err)
-	}
-	for k, v := range change {
-		cfg[k] = v
-	}
-	raw, _ := json.Marshal(cfg)
-	f := microsoft.Factory()
-	if err := f.Validate(raw); err != nil {
-		h.t.Fatalf("Validate(%s): %v", raw, err)
-	}
-	s, err := f.NewSocial(raw, connector.Env{HTTPClient: h.u.Client()})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-type flow struct {
-	req     connector.AuthRequest
-	authURL *url.URL
-	params  url.Values
-}
-
-func (h *harness) authorize(s connector.Social) *flow {
-	h.t.Helper()
-	req := connector.AuthRequest{State: "state-1", Nonce: "nonce-1", CodeVerifier: oauth2.GenerateVerifier(), RedirectURI: redirectURI}
-	raw, err := s.AuthorizationURL(context.Background(), req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	au, _ := url.Parse(raw)
-	target, params, err := connectortest.FollowAuthorization(h.u.Client(), raw)
-	if err != nil {
-		h.t.Fatalf("authorization: %v", err)
-	}
-	if target != redirectURI {
-		h.t.Fatalf("sent back to %q", target)
-	}
-	return &flow{req: req, authURL: au, params: params}
-}
-
-func (f *flow) callback() connector.Callback {
-	return connector.Callback{Params: f.params, RedirectURI: f.req.RedirectURI, Nonce: f.req.Nonce, CodeVerifier: f.req.CodeVerifier}
-}
-
-func (h *harness) signIn(s connector.Social) (*connector.SocialUser, error) {
-	h.t.Helper()
-	return s.UserInfo(context.Background(), h.authorize(s).callback())
+	h := connectortest.NewHarness(t, microsoft.Factory(), connectortest.NewFakeMicrosoft, bo,
+		connector.AuthRequest{State: "state-1", Nonce: "nonce-1", RedirectURI: redirectURI})
+	h.NewVerifier = oauth2.GenerateVerifier
+	h.Fake.RegisterRedirectURI(redirectURI)
+	return h
 }
 
 func TestSignIn(t *testing.T) {
 	h := newHarness(t)
-	s := h.social(nil)
-	fl := h.authorize(s)
-	if got := fl.authURL.Host + fl.authURL.Path; got != "login.microsoftonline.com/"+connectortest.FakeMicrosoftTenant+"/oauth2/v2.0/authorize" {
+	s := h.Social(nil)
+	fl := h.Authorize(s)
+	if got := fl.AuthURL.Host + fl.AuthURL.Path; got != "login.microsoftonline.com/"+connectortest.FakeMicrosoftTenant+"/oauth2/v2.0/authorize" {
 		t.Errorf("authorization endpoint %s", got)
 	}
-	q := fl.authURL.Query()
-	sum := sha256.Sum256([]byte(fl.req.CodeVerifier))
+	q := fl.AuthURL.Query()
+	sum := sha256.Sum256([]byte(fl.Req.CodeVerifier))
 	for k, v := range map[string]string{
-		"client_id": h.fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code", "response_mode": "query",
+		"client_id": h.Fake.ClientID(), "redirect_uri": redirectURI, "response_type": "code", "response_mode": "query",
 		"scope": "openid profile email User.Read", "state": "state-1", "nonce": "nonce-1",
 		"code_challenge": base64.RawURLEncoding.EncodeToString(sum[:]), "code_challenge_method": "S256",
 	} {
@@ -114,7 +52,7 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("authorization parameter %s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	u, err := s.UserInfo(context.Background(), fl.callback())
+	u, err := s.UserInfo(context.Background(), fl.Callback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +67,8 @@ func TestSignIn(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	h := newHarness(t)
-	fl := h.authorize(h.social(map[string]any{"scopes": "Calendars.Read User.Read", "prompts": []string{"login", "consent"}}))
-	q := fl.authURL.Query()
+	fl := h.Authorize(h.Social(map[string]any{"scopes": "Calendars.Read User.Read", "prompts": []string{"login", "consent"}}))
+	q := fl.AuthURL.Query()
 	if q.Get("scope") != "openid profile email User.Read Calendars.Read" || q.Get("prompt") != "login consent" {
 		t.Errorf("scope=%q prompt=%q", q.Get("scope"), q.Get("prompt"))
 	}
@@ -140,8 +78,8 @@ func TestEmailNeedsVerifiedDomainOwner(t *testing.T) {
 	h := newHarness(t)
 	acct := bo
 	acct.EmailVerified = false // the token carries email but no xms_edov
-	h.fake.SetAccount(acct)
-	u, err := h.signIn(h.social(nil))
+	h.Fake.SetAccount(acct)
+	u, err := h.SignIn(h.Social(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +110,14 @@ func TestTenants(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.fake.SetUserTenant(c.userTenant)
-			h.fake.SetIssuerTenant(c.issuerTenant)
-			s := h.social(map[string]any{"tenantId": c.configured})
-			fl := h.authorize(s)
-			if !strings.Contains(fl.authURL.Path, "/"+c.configured+"/") {
-				t.Errorf("authorization path %s does not name tenant %s", fl.authURL.Path, c.configured)
+			h.Fake.SetUserTenant(c.userTenant)
+			h.Fake.SetIssuerTenant(c.issuerTenant)
+			s := h.Social(map[string]any{"tenantId": c.configured})
+			fl := h.Authorize(s)
+			if !strings.Contains(fl.AuthURL.Path, "/"+c.configured+"/") {
+				t.Errorf("authorization path %s does not name tenant %s", fl.AuthURL.Path, c.configured)
 			}
-			u, err := s.UserInfo(context.Background(), fl.callback())
+			u, err := s.UserInfo(context.Background(), fl.Callback())
 			if c.ok {
 				if err != nil || u.ID != bo.ID {
 					t.Fatalf("user %+v, err %v", u, err)
@@ -195,8 +133,8 @@ func TestTenants(t *testing.T) {
 
 func TestCallbackError(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetFail(connectortest.FailAuthorize)
-	_, err := h.signIn(h.social(nil))
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	_, err := h.SignIn(h.Social(nil))
 	var ue *connector.UpstreamError
 	if !errors.As(err, &ue) || ue.Code != "access_denied" || !strings.Contains(ue.Description, "AADSTS65004") {
 		t.Fatalf("err = %v, want access_denied with Microsoft's description", err)
@@ -209,21 +147,21 @@ func TestTokenErrors(t *testing.T) {
 		code  string
 	}{
 		"code refused": {func(h *harness) (connector.Social, func(*connector.Callback)) {
-			h.fake.SetFail(connectortest.FailToken)
-			return h.social(nil), nil
+			h.Fake.SetFail(connectortest.FailToken)
+			return h.Social(nil), nil
 		}, "invalid_grant"},
 		"wrong secret": {func(h *harness) (connector.Social, func(*connector.Callback)) {
-			return h.social(map[string]any{"clientSecret": "not-the-secret"}), nil
+			return h.Social(map[string]any{"clientSecret": "not-the-secret"}), nil
 		}, "invalid_client"},
 		"another PKCE verifier": {func(h *harness) (connector.Social, func(*connector.Callback)) {
-			return h.social(nil), func(cb *connector.Callback) { cb.CodeVerifier = oauth2.GenerateVerifier() }
+			return h.Social(nil), func(cb *connector.Callback) { cb.CodeVerifier = oauth2.GenerateVerifier() }
 		}, "invalid_grant"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			s, change := c.setup(h)
-			cb := h.authorize(s).callback()
+			cb := h.Authorize(s).Callback()
 			if change != nil {
 				change(&cb)
 			}
@@ -248,8 +186,8 @@ func TestUntrustworthyIDTokens(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			c.setup(h.fake)
-			u, err := h.signIn(h.social(nil))
+			c.setup(h.Fake)
+			u, err := h.SignIn(h.Social(nil))
 			if !errors.Is(err, connector.ErrInvalidResponse) || !strings.Contains(err.Error(), c.reason) {
 				t.Fatalf("user %+v, err = %v, want ErrInvalidResponse about %s", u, err, c.reason)
 			}

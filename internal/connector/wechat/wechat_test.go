@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,49 +18,14 @@ const redirectURI = "https://auth.example.com/callback/wx1"
 var xiaoming = connectortest.FakeAccount{ID: "o6_bmasdasdsad6_2sgVt7hMZOPfL", Name: "小明",
 	Picture: "https://thirdwx.qlogo.cn/mmopen/vi_32/abc/132"}
 
-type rig struct {
-	up     *connectortest.Upstream
-	client *http.Client // one client, so that connections are reused
-	fake   *connectortest.FakeWeChat
-}
+type harness = connectortest.Harness[*connectortest.FakeWeChat]
 
-func start(t *testing.T, acct connectortest.FakeAccount) rig {
+// newHarness signs in with the web connector; its Authorize goes through the
+// QR-code page as a phone that scanned it would.
+func newHarness(t *testing.T, acct connectortest.FakeAccount) *harness {
 	t.Helper()
-	up, err := connectortest.StartUpstream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(up.Close)
-	return rig{up: up, client: up.Client(), fake: connectortest.NewFakeWeChat(up, acct)}
-}
-
-func social(t *testing.T, r rig, f *connector.Factory, config json.RawMessage) connector.Social {
-	t.Helper()
-	if err := f.Validate(config); err != nil {
-		t.Fatalf("Validate(%s): %v", config, err)
-	}
-	s, err := f.NewSocial(config, connector.Env{HTTPClient: r.client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// scan goes through the QR-code page as a phone that scanned it would.
-func (r rig) scan(t *testing.T, s connector.Social) connector.Callback {
-	t.Helper()
-	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-4", RedirectURI: redirectURI, Locale: "en-US"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, params, err := connectortest.FollowAuthorization(r.client, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if target != redirectURI {
-		t.Fatalf("WeChat sent the browser to %s, want %s", target, redirectURI)
-	}
-	return connector.Callback{Params: params, RedirectURI: redirectURI}
+	return connectortest.NewHarness(t, wechat.WebFactory(), connectortest.NewFakeWeChat, acct,
+		connector.AuthRequest{State: "st-4", RedirectURI: redirectURI, Locale: "en-US"})
 }
 
 func upstream(t *testing.T, err error, code string) {
@@ -89,11 +53,11 @@ func TestWebAuthorizationURL(t *testing.T) {
 }
 
 func TestWebSignIn(t *testing.T) {
-	r := start(t, xiaoming)
-	r.fake.RegisterRedirectURI("https://auth.example.com/")
-	s := social(t, r, wechat.WebFactory(), r.fake.Config())
-	cb := r.scan(t, s)
-	if q := r.fake.LastAuthorization(); q.Get("lang") != "en" || q.Get("scope") != "snsapi_login" {
+	h := newHarness(t, xiaoming)
+	h.Fake.RegisterRedirectURI("https://auth.example.com/")
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
+	if q := h.Fake.LastAuthorization(); q.Get("lang") != "en" || q.Get("scope") != "snsapi_login" {
 		t.Errorf("QR page request = %v", q)
 	}
 	u, err := s.UserInfo(context.Background(), cb)
@@ -104,31 +68,31 @@ func TestWebSignIn(t *testing.T) {
 		t.Errorf("user = %+v, want the unionid as id", u)
 	}
 	var raw map[string]any
-	if json.Unmarshal(u.RawData, &raw) != nil || raw["openid"] != r.fake.OpenID(connectortest.FakeWeChatWebAppID, xiaoming) {
+	if json.Unmarshal(u.RawData, &raw) != nil || raw["openid"] != h.Fake.OpenID(connectortest.FakeWeChatWebAppID, xiaoming) {
 		t.Errorf("rawData = %s", u.RawData)
 	}
-	if tr := r.fake.LastTokenRequest(); tr.Get("appid") != connectortest.FakeWeChatWebAppID || tr.Get("grant_type") != "authorization_code" {
+	if tr := h.Fake.LastTokenRequest(); tr.Get("appid") != connectortest.FakeWeChatWebAppID || tr.Get("grant_type") != "authorization_code" {
 		t.Errorf("token request = %v", tr)
 	}
 }
 
 func TestWithoutUnionIDTheOpenIDIsTheIdentity(t *testing.T) {
-	r := start(t, xiaoming)
-	r.fake.SetUnionID(false)
-	s := social(t, r, wechat.WebFactory(), r.fake.Config())
-	u, err := s.UserInfo(context.Background(), r.scan(t, s))
+	h := newHarness(t, xiaoming)
+	h.Fake.SetUnionID(false)
+	s := h.Social(nil)
+	u, err := h.SignIn(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := r.fake.OpenID(connectortest.FakeWeChatWebAppID, xiaoming); u.ID != want {
+	if want := h.Fake.OpenID(connectortest.FakeWeChatWebAppID, xiaoming); u.ID != want {
 		t.Errorf("id = %q, want the openid %q", u.ID, want)
 	}
 }
 
 func TestNativeSignInMatchesWeb(t *testing.T) {
-	r := start(t, xiaoming)
-	native := r.fake.Native()
-	s := social(t, r, wechat.NativeFactory(), native.Config())
+	h := newHarness(t, xiaoming)
+	native := h.Fake.Native()
+	s := h.NewSocial(wechat.NativeFactory(), native.Config())
 	u, err := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "st-5"})
 	if err != nil {
 		t.Fatal(err)
@@ -150,17 +114,17 @@ func TestNativeSignInMatchesWeb(t *testing.T) {
 	}
 
 	// The web app's code is not the mobile app's.
-	web := social(t, r, wechat.WebFactory(), r.fake.Config())
-	_, err = s.UserInfo(context.Background(), r.scan(t, web))
+	web := h.Social(nil)
+	_, err = s.UserInfo(context.Background(), h.Authorize(web).Callback())
 	upstream(t, err, "40029")
 }
 
 func TestErrors(t *testing.T) {
-	r := start(t, xiaoming)
-	s := social(t, r, wechat.WebFactory(), r.fake.Config())
+	h := newHarness(t, xiaoming)
+	s := h.Social(nil)
 
-	r.fake.SetFail(connectortest.FailAuthorize)
-	cb := r.scan(t, s)
+	h.Fake.SetFail(connectortest.FailAuthorize)
+	cb := h.Authorize(s).Callback()
 	if cb.Params.Has("code") || cb.Params.Get("state") != "st-4" {
 		t.Fatalf("refusal callback = %v", cb.Params)
 	}
@@ -169,36 +133,36 @@ func TestErrors(t *testing.T) {
 	_, err = s.UserInfo(context.Background(), connector.Callback{Params: url.Values{"error": {"access_denied"}}})
 	upstream(t, err, "access_denied")
 
-	r.fake.SetFail(connectortest.FailToken)
-	_, err = s.UserInfo(context.Background(), r.scan(t, s))
+	h.Fake.SetFail(connectortest.FailToken)
+	_, err = h.SignIn(s)
 	upstream(t, err, "40029")
-	r.fake.SetFail(connectortest.FailNone)
+	h.Fake.SetFail(connectortest.FailNone)
 
-	cb = r.scan(t, s)
+	cb = h.Authorize(s).Callback()
 	if _, err := s.UserInfo(context.Background(), cb); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.UserInfo(context.Background(), cb)
 	upstream(t, err, "40163")
 
-	wrong := social(t, r, wechat.WebFactory(), json.RawMessage(`{"appId":"`+connectortest.FakeWeChatWebAppID+`","appSecret":"wrong-secret"}`))
-	_, err = wrong.UserInfo(context.Background(), r.scan(t, s))
+	wrong := h.NewSocial(wechat.WebFactory(), json.RawMessage(`{"appId":"`+connectortest.FakeWeChatWebAppID+`","appSecret":"wrong-secret"}`))
+	_, err = wrong.UserInfo(context.Background(), h.Authorize(s).Callback())
 	upstream(t, err, "40125")
 	if strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("error %q shows the secret", err)
 	}
 
-	r.fake.SetAccount(connectortest.FakeAccount{Name: "nobody"})
-	if _, err := s.UserInfo(context.Background(), r.scan(t, s)); !errors.Is(err, connector.ErrInvalidResponse) {
+	h.Fake.SetAccount(connectortest.FakeAccount{Name: "nobody"})
+	if _, err := h.SignIn(s); !errors.Is(err, connector.ErrInvalidResponse) {
 		t.Errorf("token without openid: err = %v, want ErrInvalidResponse", err)
 	}
 }
 
 func TestTransportErrorsHideTheSecret(t *testing.T) {
-	r := start(t, xiaoming)
-	s := social(t, r, wechat.WebFactory(), r.fake.Config())
-	cb := r.scan(t, s)
-	r.up.Close()
+	h := newHarness(t, xiaoming)
+	s := h.Social(nil)
+	cb := h.Authorize(s).Callback()
+	h.Upstream.Close()
 	_, err := s.UserInfo(context.Background(), cb)
 	if err == nil || strings.Contains(err.Error(), connectortest.FakeWeChatWebAppSecret) || strings.Contains(err.Error(), "secret=") {
 		t.Errorf("err = %v, want a transport error without the query", err)
@@ -206,11 +170,11 @@ func TestTransportErrorsHideTheSecret(t *testing.T) {
 }
 
 func TestUnregisteredCallbackDomain(t *testing.T) {
-	r := start(t, xiaoming)
-	r.fake.RegisterRedirectURI("https://other.example/")
-	s := social(t, r, wechat.WebFactory(), r.fake.Config())
+	h := newHarness(t, xiaoming)
+	h.Fake.RegisterRedirectURI("https://other.example/")
+	s := h.Social(nil)
 	u, _ := s.AuthorizationURL(context.Background(), connector.AuthRequest{State: "s", RedirectURI: redirectURI})
-	_, _, err := connectortest.FollowAuthorization(r.client, u)
+	_, _, err := connectortest.FollowAuthorization(h.Client, u)
 	var ae *connectortest.AuthorizationError
 	if !errors.As(err, &ae) || ae.Status != 400 {
 		t.Fatalf("err = %v, want WeChat's error page", err)
