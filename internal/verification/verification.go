@@ -10,9 +10,10 @@
 // a new code for the same (channel, target, purpose) replaces the old one.
 //
 // Sending is rate limited per target (one code per 60 s, ten per hour) and
-// per client IP (thirty per hour). The limits are counted in memory, per
-// process: behind several replicas a client can get up to that many per
-// replica, which still bounds abuse while needing no shared state.
+// per client IP (thirty per hour). The sends are counted in the database
+// (throttle.Shared), so every process of a deployment enforces the same
+// limits; only two sends racing on two processes in the same instant can
+// both pass a limit's last slot.
 //
 // Codes and targets are never logged in full: log lines carry a redacted
 // target such as "a***@example.com" or "***67".
@@ -117,8 +118,8 @@ type Service struct {
 	now        func() time.Time
 	log        *slog.Logger
 
-	mu                     sync.Mutex // makes a rate-limit check and its count one step
-	perMinute, perHour, ip *throttle.Limiter
+	mu                     sync.Mutex // makes a rate-limit check and its count one step in this process
+	perMinute, perHour, ip *throttle.Shared
 }
 
 // New returns a Service.
@@ -130,11 +131,11 @@ func New(opt Options) *Service {
 		opt.Logger = slog.Default()
 	}
 	s := &Service{store: opt.Store, connectors: opt.Connectors, now: opt.Now, log: opt.Logger,
-		perMinute: throttle.New(1, SendInterval),
-		perHour:   throttle.New(SendsPerHour, time.Hour),
-		ip:        throttle.New(SendsPerIPPerHour, time.Hour),
+		perMinute: throttle.NewShared(opt.Store, 1, SendInterval),
+		perHour:   throttle.NewShared(opt.Store, SendsPerHour, time.Hour),
+		ip:        throttle.NewShared(opt.Store, SendsPerIPPerHour, time.Hour),
 	}
-	for _, l := range []*throttle.Limiter{s.perMinute, s.perHour, s.ip} {
+	for _, l := range []*throttle.Shared{s.perMinute, s.perHour, s.ip} {
 		l.Now = opt.Now
 	}
 	return s
@@ -170,8 +171,11 @@ func (s *Service) Send(ctx context.Context, ch Channel, to string, purpose Purpo
 	if err != nil {
 		return err
 	}
-	if err := s.admit(ch, target, ip); err != nil {
-		s.log.Info("verification code refused: rate limited", "channel", ch, "to", Redact(ch, target), "ip", ip)
+	if err := s.admit(ctx, ch, target, ip); err != nil {
+		var limited *RateLimitedError
+		if errors.As(err, &limited) {
+			s.log.Info("verification code refused: rate limited", "channel", ch, "to", Redact(ch, target), "ip", ip)
+		}
 		return err
 	}
 
@@ -200,7 +204,9 @@ func (s *Service) Send(ctx context.Context, ch Channel, to string, purpose Purpo
 		// The code never reached anyone: forget it (best effort), and let
 		// the user retry at once (the hourly limits still count it).
 		_ = s.store.DeleteObject(context.WithoutCancel(ctx), store.KindVerificationCode, id)
-		s.perMinute.Reset(limitKey(ch, target))
+		if err := s.perMinute.Reset(context.WithoutCancel(ctx), minuteKey(ch, target)); err != nil {
+			s.log.Warn("clearing the send interval after a failed send failed", "err", err)
+		}
 		s.log.Warn("verification code not sent", "channel", ch, "purpose", purpose, "to", Redact(ch, target), "err", err)
 		return fmt.Errorf("verification: sending the code: %w", err)
 	}
@@ -281,37 +287,45 @@ func (s *Service) Verify(ctx context.Context, ch Channel, to string, purpose Pur
 }
 
 // admit applies the send limits and, when they allow, counts the send.
-func (s *Service) admit(ch Channel, target, ip string) error {
-	key := limitKey(ch, target)
-	keys := []*throttle.Limiter{s.perMinute, s.perHour}
+func (s *Service) admit(ctx context.Context, ch Channel, target, ip string) error {
+	type limit struct {
+		l   *throttle.Shared
+		key string
+	}
+	limits := []limit{{s.perMinute, minuteKey(ch, target)}, {s.perHour, "code-hour:" + limitKey(ch, target)}}
+	if ip != "" {
+		limits = append(limits, limit{s.ip, "code-ip:" + ip})
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var wait time.Duration
-	for _, l := range keys {
-		if d, blocked := l.Blocked(key); blocked && d > wait {
-			wait = d
+	for _, l := range limits {
+		d, blocked, err := l.l.Blocked(ctx, l.key)
+		if err != nil {
+			return fmt.Errorf("verification: checking the send limits: %w", err)
 		}
-	}
-	if ip != "" {
-		if d, blocked := s.ip.Blocked(ip); blocked && d > wait {
+		if blocked && d > wait {
 			wait = d
 		}
 	}
 	if wait > 0 {
 		return &RateLimitedError{RetryAfter: wait}
 	}
-	for _, l := range keys {
-		l.Fail(key)
-	}
-	if ip != "" {
-		s.ip.Fail(ip)
+	for _, l := range limits {
+		if err := l.l.Fail(ctx, l.key); err != nil {
+			return fmt.Errorf("verification: counting the send: %w", err)
+		}
 	}
 	return nil
 }
 
-// limitKey is the rate-limit key of a target (a digest: the limiter's
-// memory holds no addresses).
+// limitKey is the rate-limit key of a target (a digest, though the
+// limiter stores keys only as digests too).
 func limitKey(ch Channel, target string) string { return string(ch) + ":" + hashHex(target) }
+
+// minuteKey is the key of the one-code-per-interval limit; each limit has
+// keys of its own, since a shared limiter counts per key.
+func minuteKey(ch Channel, target string) string { return "code-minute:" + limitKey(ch, target) }
 
 // newCode draws a uniformly random six-digit code.
 func newCode() (string, error) {

@@ -287,6 +287,41 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// TestRateLimitsAcrossProcesses: two services on one database, as two
+// server processes on one PostgreSQL, enforce one set of send limits.
+func TestRateLimitsAcrossProcesses(t *testing.T) {
+	stores(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		a, b := newFixture(st), newFixture(st)
+		b.clock = a.clock
+		b.svc = verification.New(verification.Options{Store: st, Connectors: b.out, Now: a.clock.Now,
+			Logger: slog.New(slog.DiscardHandler)})
+		if err := a.svc.Send(ctx, verification.ChannelEmail, ann, verification.PurposeSignIn, "", "198.51.100.1"); err != nil {
+			t.Fatal(err)
+		}
+		var rl *verification.RateLimitedError
+		if err := b.svc.Send(ctx, verification.ChannelEmail, ann, verification.PurposeRegister, "", "198.51.100.2"); !errors.As(err, &rl) {
+			t.Fatalf("a second code within the interval from another process: %v, want rate limited", err)
+		}
+		ip := "192.0.2.77"
+		for i := 0; i < verification.SendsPerIPPerHour; i++ {
+			svc := a.svc
+			if i%2 == 1 {
+				svc = b.svc
+			}
+			if err := svc.Send(ctx, verification.ChannelEmail, fmt.Sprintf("p%d@example.com", i), verification.PurposeSignIn, "", ip); err != nil {
+				t.Fatalf("send %d from %s: %v", i, ip, err)
+			}
+		}
+		if err := a.svc.Send(ctx, verification.ChannelEmail, "late@example.com", verification.PurposeSignIn, "", ip); !errors.As(err, &rl) {
+			t.Fatalf("send %d from one address over two processes: %v, want rate limited", verification.SendsPerIPPerHour+1, err)
+		}
+		if sent := a.out.count() + b.out.count(); sent != 1+verification.SendsPerIPPerHour {
+			t.Fatalf("%d codes sent, want %d", sent, 1+verification.SendsPerIPPerHour)
+		}
+	})
+}
+
 func TestSendFailures(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(sqltest.SQLite(t))
