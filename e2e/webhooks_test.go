@@ -722,15 +722,40 @@ func TestWebhookRetries(t *testing.T) {
 	}
 
 	// A receiver down for good: retried past a day, given up after 25 hours.
+	// The clock moves on only once an attempt is recorded: its retry time
+	// counts from the recording, which a clock moved earlier would push
+	// out of the test's reach.
+	recorded := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			// From the store: the clock has moved past the API token's expiry.
+			list, _, err := in.Store.ListHookAttempts(context.Background(), hook.ID, store.HookAttemptFilter{}, store.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d attempts recorded, want %d", len(list), n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	sink.setFail(1000)
 	m.do("POST", "/api/users", map[string]any{"username": "retry02"}, 200, nil)
 	sink.await(t, 4, 3*time.Second)
+	recorded(4)
 	in.Clock.Advance(24 * time.Hour)
 	sink.await(t, 5, 3*time.Second)
+	recorded(5)
 	in.Clock.Advance(30 * time.Second)
 	sink.await(t, 6, 3*time.Second)
+	recorded(6)
 	in.Clock.Advance(2 * time.Hour)
 	sink.await(t, 7, 3*time.Second)
+	recorded(7)
 	in.Clock.Advance(time.Hour)
 	quiet(7)
 }

@@ -177,13 +177,25 @@ func TestWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The clock moves on only once the worker has recorded an attempt:
+	// the retry time is counted from when it records, and a clock moved
+	// before that would put the retry out of the test's reach.
+	recorded := func(n int) {
+		t.Helper()
+		waitFor(t, func() bool {
+			list, _, _ := st.ListHookAttempts(ctx, hook.ID, store.HookAttemptFilter{}, store.Page{})
+			return len(list) == n
+		})
+	}
 	waitFor(t, func() bool { return calls.Load() == 1 })
+	recorded(1)
 	time.Sleep(100 * time.Millisecond)
 	if calls.Load() != 1 {
 		t.Fatal("retried before the backoff")
 	}
 	clk.Add(FirstRetry)
 	waitFor(t, func() bool { return calls.Load() == 2 })
+	recorded(2)
 	failing.Store(false)
 	clk.Add(2 * FirstRetry)
 	waitFor(t, func() bool { return calls.Load() == 3 })
