@@ -128,9 +128,7 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 		}
 	}
 	set("nonce", req.Nonce)
-	if req.CodeVerifier != "" {
-		opts = append(opts, oauth2.S256ChallengeOption(req.CodeVerifier))
-	}
+	opts = append(opts, oidcrp.PKCEChallenge(req.CodeVerifier)...)
 	uiLocales := ""
 	if o := p.cfg.AuthRequestOptionalConfig; o != nil {
 		set("response_mode", o.ResponseMode)

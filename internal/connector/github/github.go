@@ -103,9 +103,7 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 		return "", errors.New("github: authorization request without state or redirect URI")
 	}
 	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", p.cfg.ScopeOr(DefaultScope))}
-	if req.CodeVerifier != "" {
-		opts = append(opts, oauth2.S256ChallengeOption(req.CodeVerifier))
-	}
+	opts = append(opts, oidcrp.PKCEChallenge(req.CodeVerifier)...)
 	return p.oauth(req.RedirectURI).AuthCodeURL(req.State, opts...), nil
 }
 

@@ -186,9 +186,7 @@ func (p *provider) AuthorizationURL(_ context.Context, req connector.AuthRequest
 	if req.Nonce != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", req.Nonce))
 	}
-	if req.CodeVerifier != "" {
-		opts = append(opts, oauth2.S256ChallengeOption(req.CodeVerifier))
-	}
+	opts = append(opts, oidcrp.PKCEChallenge(req.CodeVerifier)...)
 	if len(p.cfg.Prompts) > 0 {
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", strings.Join(p.cfg.Prompts, " ")))
 	}

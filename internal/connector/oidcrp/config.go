@@ -199,6 +199,16 @@ func PKCE(verifier string) []oauth2.AuthCodeOption {
 	return []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
 }
 
+// PKCEChallenge returns the authorization request option that sends the
+// S256 challenge of verifier, or none when there is no verifier; PKCE
+// sends the verifier itself at the token endpoint.
+func PKCEChallenge(verifier string) []oauth2.AuthCodeOption {
+	if verifier == "" {
+		return nil
+	}
+	return []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+}
+
 // OpenID returns the x/oauth2 config of c at an OpenID provider's
 // endpoints: as OAuth2, asking for c's scope (def when it is blank) with
 // openid always among the scopes.
